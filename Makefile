@@ -1,0 +1,47 @@
+# Two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test system-deps venv install lint bench clean
+
+# Debian packages: ffmpeg for media, espeak-ng for the test talk. Installed only when we are root
+# on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
+system-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; \
+	  command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	  command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi; \
+	else echo "not root on Debian: skipping apt (ffmpeg falls back to imageio-ffmpeg)"; fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[test,scaled]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v ffmpeg >/dev/null 2>&1; then $(MAKE) system-deps; fi
+	$(VENV)/bin/clipmill serve
+
+test: system-deps install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy src
+
+bench: install
+	$(PY) bench/download_vs_ytdlp.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,72 @@
+"""Settings: one object, read from the environment (prefix ``CLIPMILL_``) and an optional ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob clipmill has. Embedded defaults: SQLite, in-process workers, local files."""
+
+    model_config = SettingsConfigDict(env_prefix="CLIPMILL_", env_file=".env", extra="ignore")
+
+    # where everything lives in embedded mode
+    data_dir: Path = Field(Path("./data"), description="SQLite file, job work dirs and files.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/clipmill.db"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = Field(None, description="Public base URL used in signed links.")
+
+    # workers
+    max_concurrent_jobs: int = Field(3, ge=1, le=64)
+    queue_backend: str = Field("local", description="local | celery")
+
+    # limits
+    max_filesize: int = Field(2 * 1024**3, ge=1, description="Bytes; enforced while downloading.")
+    max_duration: float = Field(4 * 3600, gt=0, description="Seconds; checked before downloading.")
+    max_upload_size: int = Field(2 * 1024**3, ge=1)
+    max_batch: int = Field(50, ge=1, le=1000)
+    retention_seconds: int = Field(3600, ge=0, description="Files are deleted this long after.")
+    sweep_interval_seconds: float = Field(60.0, gt=0)
+    link_ttl_seconds: int = Field(3600, ge=1, description="Lifetime of a signed file link.")
+    socket_timeout: float = Field(20.0, gt=0)
+
+    # security
+    secret_key: str | None = Field(None, description="Signs links; generated into data_dir if unset.")
+    allow_private_networks: bool = Field(
+        False, description="Let jobs reach loopback/private addresses (tests, home labs)."
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list, description="CIDRs jobs may reach even though they are private."
+    )
+
+    # shorts
+    whisper_model: str = Field("tiny.en", description="Default model name or folder.")
+    whisper_models: dict[str, Path] = Field(
+        default_factory=dict, description="Extra local CTranslate2 model folders by name."
+    )
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'clipmill.db'}"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
