@@ -1,0 +1,1 @@
+"""Accounts: who a request acts for."""

@@ -1,0 +1,122 @@
+"""The composition root: one place that builds every service from Settings.
+
+The API server, the worker and the CLI all call `bootstrap()`; nothing creates engines, pools or
+clients at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clipmill.config import Settings
+from clipmill.db import make_engine, make_sessions, migrate
+from clipmill.events.bus import EventBus, InMemoryEventBus
+from clipmill.jobs.enums import JobKind
+from clipmill.jobs.models import User
+from clipmill.jobs.service import JobService
+from clipmill.pipeline.registry import default_pipelines
+from clipmill.pipeline.runner import JobRunner, Pipeline
+from clipmill.queue.local import LocalQueue
+from clipmill.storage.base import Storage
+from clipmill.storage.local import LocalStorage
+from clipmill.storage.signing import LinkSigner, load_or_create_secret
+from clipmill.storage.sweeper import RetentionSweeper
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything a process of clipmill needs, built once and started/stopped together."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: EventBus
+    storage: Storage
+    signer: LinkSigner
+    jobs: JobService
+    runner: JobRunner
+    queue: LocalQueue
+    sweeper: RetentionSweeper
+    extras: dict[str, Any] = field(default_factory=dict)
+    started: bool = False
+
+    def start(self, *, workers: bool = True, sweeper: bool = True, recover: bool = True) -> None:
+        """Start workers (re-queuing jobs a dead process left, unless `recover` is off)."""
+        if workers:
+            self.queue.start(recover=recover)
+        if sweeper:
+            self.sweeper.start()
+        self.started = True
+
+    def stop(self) -> None:
+        self.queue.stop()
+        self.sweeper.stop()
+        self.bus.close()
+        self.engine.dispose()
+        self.started = False
+
+
+def ensure_local_user(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, session.begin():
+        if session.scalar(select(User).where(User.id == "local")) is None:
+            session.add(User(id="local", name="local"))
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    bus: EventBus | None = None,
+    storage: Storage | None = None,
+    pipelines: dict[JobKind, Pipeline] | None = None,
+) -> Container:
+    """Build (but do not start) clipmill from settings; seams may be passed in for tests."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    sessions = make_sessions(engine)
+    ensure_local_user(sessions)
+
+    bus = bus or InMemoryEventBus()
+    storage = storage or LocalStorage(settings.files_dir)
+    signer = LinkSigner(
+        settings.secret_key or load_or_create_secret(settings.data_dir),
+        ttl=settings.link_ttl_seconds,
+    )
+    jobs = JobService(sessions, bus, jobs_dir=settings.jobs_dir)
+    runner = JobRunner(
+        jobs, storage, settings, pipelines if pipelines is not None else default_pipelines()
+    )
+    queue = LocalQueue(
+        runner.run,
+        concurrency=settings.max_concurrent_jobs,
+        recover=lambda: [(j.id, j.priority) for j in jobs.requeue_lost()],
+    )
+    jobs.dispatcher = queue
+    sweeper = RetentionSweeper(
+        sessions,
+        storage,
+        retention_seconds=settings.retention_seconds,
+        interval=settings.sweep_interval_seconds,
+        jobs_dir=settings.jobs_dir,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        storage=storage,
+        signer=signer,
+        jobs=jobs,
+        runner=runner,
+        queue=queue,
+        sweeper=sweeper,
+    )

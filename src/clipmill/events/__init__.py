@@ -1,0 +1,1 @@
+"""Job events: in-memory broadcast (embedded) or Redis pub/sub (scaled)."""

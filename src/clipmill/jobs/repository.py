@@ -1,0 +1,121 @@
+"""Queries over jobs. Owner scoping lives here and only here: `owned()` is the one filter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from clipmill.errors import NotFound
+from clipmill.jobs.enums import JobKind, JobStatus
+from clipmill.jobs.models import Job, JobEvent, JobLog, StoredFile
+from clipmill.jobs.statemachine import sources_of
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- owner-scoped --------------------------------------------------------------------------
+    @staticmethod
+    def owned(owner_id: str) -> Select[tuple[Job]]:
+        """Every owner-facing read starts here: another user's job simply does not exist."""
+        return select(Job).where(Job.owner_id == owner_id)
+
+    def get_owned(self, owner_id: str, job_id: str) -> Job:
+        job = self.session.scalars(self.owned(owner_id).where(Job.id == job_id)).first()
+        if job is None:
+            raise NotFound(f"No job {job_id}.", resource="job")
+        return job
+
+    def list_owned(
+        self,
+        owner_id: str,
+        *,
+        statuses: Iterable[JobStatus] = (),
+        kinds: Iterable[JobKind] = (),
+        parent_id: str | None = None,
+        top_level: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[Sequence[Job], int]:
+        query = self.owned(owner_id)
+        statuses, kinds = list(statuses), list(kinds)
+        if statuses:
+            query = query.where(Job.status.in_([s.value for s in statuses]))
+        if kinds:
+            query = query.where(Job.kind.in_([k.value for k in kinds]))
+        if parent_id is not None:
+            query = query.where(Job.parent_id == parent_id)
+        elif top_level:
+            query = query.where(Job.parent_id.is_(None))
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        order = (Job.item_index, Job.created_at) if parent_id else (Job.created_at.desc(),)
+        rows = self.session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+        return rows, total
+
+    # -- system (workers) ----------------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        job = self.session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id}.", resource="job")
+        return job
+
+    def move(self, job_id: str, target: JobStatus, **values: object) -> bool:
+        """Conditionally change status: only from a status that may legally reach `target`.
+
+        Returns False when another writer got there first (e.g. a cancel racing a completion).
+        """
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_([s.value for s in sources_of(target)]))
+            .values(status=target.value, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def children(self, parent_id: str, statuses: Iterable[JobStatus] = ()) -> Sequence[Job]:
+        query = select(Job).where(Job.parent_id == parent_id)
+        statuses = list(statuses)
+        if statuses:
+            query = query.where(Job.status.in_([s.value for s in statuses]))
+        return self.session.scalars(query.order_by(Job.item_index)).all()
+
+    def child_status_counts(self, parent_id: str) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Job.status, func.count()).where(Job.parent_id == parent_id).group_by(Job.status)
+        ).all()
+        return {status: count for status, count in rows}
+
+    def child_progress_sum(self, parent_id: str) -> float:
+        return float(
+            self.session.scalar(
+                select(func.coalesce(func.sum(Job.progress), 0.0)).where(Job.parent_id == parent_id)
+            )
+            or 0.0
+        )
+
+    def resumable(self) -> Sequence[Job]:
+        """Jobs a fresh worker pool must pick up: queued, or processing when a worker was lost."""
+        return self.session.scalars(
+            select(Job)
+            .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.PROCESSING.value]))
+            .order_by(Job.priority.desc(), Job.created_at)
+        ).all()
+
+    def files(self, job_id: str) -> Sequence[StoredFile]:
+        return self.session.scalars(
+            select(StoredFile).where(StoredFile.job_id == job_id).order_by(StoredFile.created_at)
+        ).all()
+
+    def events(self, job_id: str) -> Sequence[JobEvent]:
+        return self.session.scalars(
+            select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
+        ).all()
+
+    def logs(self, job_id: str, limit: int) -> Sequence[JobLog]:
+        rows = self.session.scalars(
+            select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id.desc()).limit(limit)
+        ).all()
+        return list(reversed(rows))

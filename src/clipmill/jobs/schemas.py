@@ -1,0 +1,95 @@
+"""Values the job service hands out. ORM rows never leave `clipmill.jobs`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from clipmill.jobs.enums import JobKind, JobStage, JobStatus
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+class FileRecord(Record):
+    id: str
+    job_id: str
+    owner_id: str
+    role: str
+    key: str
+    name: str
+    size: int
+    content_type: str
+    created_at: datetime
+    expired_at: datetime | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.expired_at is not None
+
+
+class JobRecord(Record):
+    id: str
+    kind: JobKind
+    status: JobStatus
+    stage: JobStage
+    progress: float
+    progress_info: dict[str, Any] | None = None
+    message: str | None = None
+    priority: int
+    options: dict[str, Any]
+    owner_id: str
+    parent_id: str | None = None
+    item_index: int | None = None
+    source_url: str | None = None
+    title: str | None = None
+    attempts: int
+    error_code: str | None = None
+    error_message: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class EventRecord(Record):
+    id: int
+    job_id: str
+    type: str
+    status: str
+    stage: str
+    progress: float
+    message: str | None = None
+    created_at: datetime
+
+
+class LogRecord(Record):
+    id: int
+    level: str
+    line: str
+    created_at: datetime
+
+
+class JobPage(BaseModel):
+    items: list[JobRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class ChildCounts(BaseModel):
+    total: int = 0
+    pending: int = 0
+    queued: int = 0
+    processing: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.completed + self.failed + self.cancelled

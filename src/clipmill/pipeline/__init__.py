@@ -1,0 +1,1 @@
+"""Pipelines: what each job kind does, stage by stage, and the runner that drives them."""

@@ -1,0 +1,71 @@
+"""JobContext: everything a pipeline may touch while it runs one job."""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clipmill.config import Settings
+from clipmill.errors import JobCancelled
+from clipmill.jobs.enums import JobStage
+from clipmill.jobs.schemas import FileRecord, JobRecord
+from clipmill.jobs.service import JobService
+from clipmill.storage.base import Storage
+
+
+@dataclass
+class JobContext:
+    """One running job. Pipelines report through it and never write jobs themselves."""
+
+    job: JobRecord
+    jobs: JobService
+    storage: Storage
+    settings: Settings
+    cancel: threading.Event
+    workdir: Path
+    result: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def job_id(self) -> str:
+        return self.job.id
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.job.options
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise JobCancelled("The job was cancelled.")
+
+    def stage(self, stage: JobStage, message: str | None = None, progress: float | None = None) -> None:
+        self.check_cancelled()
+        self.jobs.set_stage(self.job_id, stage, message, progress)
+
+    def progress(
+        self, percent: float, *, message: str | None = None, force: bool = False, **info: Any
+    ) -> None:
+        self.jobs.report_progress(
+            self.job_id, percent, info=info or None, message=message, force=force
+        )
+
+    def log(self, line: str, level: str = "info") -> None:
+        self.jobs.log(self.job_id, line, level)
+
+    def set_title(self, title: str) -> None:
+        self.jobs.update(self.job_id, title=title)
+
+    def save_file(
+        self, path: Path, *, role: str, name: str, content_type: str | None = None
+    ) -> FileRecord:
+        """Move a finished file into storage under a key made from ids, never from titles."""
+        self.check_cancelled()
+        content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        key = f"{self.job_id}/{path.name}"
+        size = self.storage.put(key, path, content_type=content_type)
+        return self.jobs.add_file(
+            self.job_id, role=role, key=key, name=name, size=size, content_type=content_type
+        )

@@ -1,0 +1,1 @@
+"""Queues: the in-process worker pool (embedded) and Celery on Redis (scaled)."""

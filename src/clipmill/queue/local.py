@@ -1,0 +1,100 @@
+"""In-process worker pool: priority then FIFO, at most N jobs at once, durable through the DB.
+
+The pool holds only job ids; the job rows are the truth. On start, `recover` returns every job
+that was queued or processing when the last process died, and they are queued again.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from clipmill.queue.base import RunJob
+
+log = logging.getLogger(__name__)
+
+
+class LocalQueue:
+    def __init__(
+        self,
+        run_job: RunJob,
+        *,
+        concurrency: int,
+        recover: Callable[[], Iterable[tuple[str, int]]] | None = None,
+    ) -> None:
+        self._run_job = run_job
+        self._concurrency = concurrency
+        self._recover = recover
+        self._heap: list[tuple[int, int, str]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._queued: set[str] = set()
+        self._running: dict[str, threading.Event] = {}
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+
+    def start(self, *, recover: bool = True) -> None:
+        self._stopping = False
+        if recover and self._recover is not None:
+            for job_id, priority in self._recover():
+                self.enqueue(job_id, priority)
+        for n in range(self._concurrency):
+            thread = threading.Thread(target=self._work, name=f"clipmill-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work; signal running jobs to stop (they stay `processing` and resume)."""
+        with self._cond:
+            self._stopping = True
+            for event in self._running.values():
+                event.set()
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def enqueue(self, job_id: str, priority: int = 0) -> None:
+        with self._cond:
+            if job_id in self._queued or job_id in self._running:
+                return  # never the same job twice at once
+            heapq.heappush(self._heap, (-priority, next(self._seq), job_id))
+            self._queued.add(job_id)
+            self._cond.notify()
+
+    def cancel(self, job_id: str) -> None:
+        with self._cond:
+            event = self._running.get(job_id)
+            if event is not None:
+                event.set()
+            # a queued id stays in the heap; claiming it fails because its row is cancelled
+
+    def running(self) -> set[str]:
+        with self._cond:
+            return set(self._running)
+
+    def depth(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                _, _, job_id = heapq.heappop(self._heap)
+                self._queued.discard(job_id)
+                cancel = threading.Event()
+                self._running[job_id] = cancel
+            try:
+                self._run_job(job_id, cancel)
+            except Exception:  # the runner records failures; this only guards the thread
+                log.exception("worker crashed running job %s", job_id)
+            finally:
+                with self._cond:
+                    self._running.pop(job_id, None)

@@ -1,0 +1,1 @@
+"""Files: local directory (embedded) or an S3-compatible bucket (scaled), behind signed links."""

@@ -1,0 +1,26 @@
+"""The storage seam."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class Storage(Protocol):
+    """Where finished files live. Keys are made from job and file ids, never from titles."""
+
+    def put(self, key: str, src: Path, *, content_type: str) -> int:
+        """Move `src` into storage under `key`; return its size in bytes."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """A path the server can stream from, or None when the file lives elsewhere (S3)."""
+        ...
+
+    def presigned_url(self, key: str, *, download_name: str, ttl: int) -> str | None:
+        """A direct link from the backend (S3), or None when clipmill serves the file itself."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> None: ...

@@ -1,0 +1,74 @@
+"""Build a clipmill container on a temp data dir, with fake pipelines where a test wants them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from clipmill.bootstrap import Container, bootstrap
+from clipmill.config import Settings
+from clipmill.jobs.enums import JobKind
+from clipmill.jobs.schemas import JobRecord
+from clipmill.pipeline.context import JobContext
+from clipmill.pipeline.runner import Pipeline
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "allow_private_networks": True,
+        "secret_key": "test-secret",
+        "sweep_interval_seconds": 3600,
+        "max_concurrent_jobs": 2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def make_container(
+    data_dir: Path, pipelines: dict[JobKind, Pipeline] | None = None, **overrides: Any
+) -> Container:
+    return bootstrap(make_settings(data_dir, **overrides), pipelines=pipelines)
+
+
+def wait_for(
+    predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def wait_terminal(container: Container, job_id: str, timeout: float = 60.0) -> JobRecord:
+    wait_for(lambda: container.jobs.load(job_id).status.is_terminal, timeout)
+    return container.jobs.load(job_id)
+
+
+class Gate:
+    """A pipeline that blocks until released (or cancelled): lets tests hold jobs 'running'."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started: list[str] = []
+        self.lock = threading.Lock()
+        self.max_parallel = 0
+        self._running = 0
+
+    def __call__(self, ctx: JobContext) -> None:
+        with self.lock:
+            self.started.append(ctx.job_id)
+            self._running += 1
+            self.max_parallel = max(self.max_parallel, self._running)
+        try:
+            while not self.release.wait(0.01):
+                ctx.check_cancelled()
+            ctx.result = {"ok": True}
+        finally:
+            with self.lock:
+                self._running -= 1
