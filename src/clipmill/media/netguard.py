@@ -1,0 +1,291 @@
+"""SSRF guard: jobs may only reach public addresses unless settings say otherwise.
+
+Checking a URL's host before handing it to yt-dlp is not enough: pages redirect, manifests
+point at other hosts, and a name can resolve to a public address once and to 127.0.0.1 the next
+time (DNS rebinding). So the guard is enforced where it cannot be bypassed: at ``connect()``, on
+the address actually being connected to. ``enforce()`` patches ``socket.socket.connect`` once;
+the patch only acts while a guard is active for the current thread (a context variable) or for
+the whole process (``enforce_process_wide``, used in the one-job download child where yt-dlp may
+start helper threads). Everywhere else it passes straight through.
+
+A blocked connect raises ``ConnectionRefusedError`` (an ``OSError``, which every HTTP stack
+handles and reports) and records a ``BlockedAddress`` in the active ``ConnectionAudit`` so the
+caller can report ``blocked_address`` however yt-dlp wrapped the failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import errno
+import ipaddress
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from clipmill.errors import BlockedAddress, DownloadFailed, InvalidUrl, UnsupportedUrl
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
+def classify(address: IPAddress | str) -> str | None:
+    """Why ``address`` must not be reached (``"loopback"``, ``"private"``, ...), or None.
+
+    Addresses that carry an IPv4 address inside IPv6 (mapped, 6to4, Teredo, NAT64) are judged
+    by the IPv4 address they lead to.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            return classify(inner)
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("carrier-grade NAT", isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("not globally routable", not ip.is_global),
+    )
+    return next((reason for reason, hit in checks if hit), None)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+@dataclass(frozen=True)
+class NetGuard:
+    """Decides which addresses jobs may connect to.
+
+    ``allowed_networks`` takes CIDR strings (``"127.0.0.1/32"``) or network objects; a bad
+    CIDR is a ValueError naming the setting.
+    """
+
+    allow_private: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            networks = tuple(ipaddress.ip_network(n, strict=False) for n in self.allowed_networks)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"allowed_networks: {exc}") from exc
+        object.__setattr__(self, "allowed_networks", networks)  # frozen: normalise once
+
+    @classmethod
+    def create(cls, allow_private: bool = False, allowed_networks: Iterable[Any] = ()) -> NetGuard:
+        return cls(allow_private, tuple(allowed_networks))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> NetGuard:
+        return cls.create(settings.allow_private_networks, settings.allowed_networks)
+
+    def blocked_reason(self, address: IPAddress | str) -> str | None:
+        """None when ``address`` may be reached, else why not."""
+        if self.allow_private:
+            return None
+        ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+        if self._explicitly_allowed(ip):
+            return None
+        return classify(ip)
+
+    def _explicitly_allowed(self, ip: IPAddress) -> bool:
+        candidates: list[IPAddress] = [ip]
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        return any(
+            c.version == net.version and c in net
+            for c in candidates
+            for net in self.allowed_networks
+        )
+
+    def check_address(self, address: IPAddress | str, host: str | None = None) -> None:
+        reason = self.blocked_reason(address)
+        if reason is not None:
+            shown = f"{host} ({address})" if host and host != str(address) else str(address)
+            raise BlockedAddress(
+                f"refusing to connect to {shown}: {reason} address", address=str(address)
+            )
+
+    def check_host(self, host: str, port: int | None = None) -> list[str]:
+        """Resolve ``host``; BlockedAddress if ANY address it resolves to is blocked.
+
+        Returns the resolved addresses. A name that does not resolve is DownloadFailed.
+        """
+        literal = _ip_literal(host)
+        if literal is not None:
+            self.check_address(literal, host)
+            return [str(literal)]
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise DownloadFailed(f"cannot resolve host {host!r}") from exc
+        addresses = sorted({str(info[4][0]).split("%")[0] for info in infos})
+        for address in addresses:
+            self.check_address(address, host)
+        return addresses
+
+    def check_url(self, url: str, *, resolve: bool = True) -> str:
+        """Validate that ``url`` is an http(s) URL with a host we may reach; returns it."""
+        host, port = parse_http_url(url)
+        if resolve:
+            self.check_host(host, port)
+        return url
+
+
+def parse_http_url(url: str) -> tuple[str, int]:
+    """(host, port) of an http(s) URL; InvalidUrl if malformed, UnsupportedUrl for other
+    schemes (``file:``, ``ftp:``, ``data:`` ... are never fetched)."""
+    if not isinstance(url, str) or not url.strip() or len(url) > 8192:
+        raise InvalidUrl("URL is empty or too long")
+    if any(ord(ch) < 0x21 or ch == "\x7f" for ch in url.strip()):
+        raise InvalidUrl("URL contains spaces or control characters")
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidUrl(f"malformed URL: {exc}") from exc
+    if not parts.scheme:
+        raise InvalidUrl("URL has no scheme; expected http:// or https://")
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise UnsupportedUrl(f"only http and https URLs are supported, not {parts.scheme}:")
+    host = parts.hostname
+    if not host:
+        raise InvalidUrl("URL has no host")
+    return host, port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+# --- connect-time enforcement -----------------------------------------------------------------
+
+
+@dataclass
+class ConnectionAudit:
+    """What the guard refused while it was active (thread-safe)."""
+
+    blocked: list[BlockedAddress] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, error: BlockedAddress) -> None:
+        with self._lock:
+            self.blocked.append(error)
+
+    @property
+    def first(self) -> BlockedAddress | None:
+        with self._lock:
+            return self.blocked[0] if self.blocked else None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    guard: NetGuard
+    audit: ConnectionAudit
+
+
+_thread_scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
+    "clipmill_netguard_scope", default=None
+)
+_process_scope: _Scope | None = None
+_install_lock = threading.Lock()
+_original_connect = socket.socket.connect
+_original_connect_ex = socket.socket.connect_ex
+
+
+def _active_scope() -> _Scope | None:
+    return _thread_scope.get() or _process_scope
+
+
+def _guarded_address(sock: socket.socket, address: Any) -> Any:
+    """The address to really connect to, after checking it; raises ConnectionRefusedError."""
+    scope = _active_scope()
+    if scope is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return address
+    host, port = address[0], address[1]
+    literal = _ip_literal(str(host))
+    if literal is None:
+        # connect() with a name: resolve here and connect to the address we checked, so the
+        # check and the connection cannot see different answers
+        try:
+            infos = socket.getaddrinfo(host, port, sock.family, sock.type)
+        except socket.gaierror:
+            return address  # let connect() fail in its usual way
+        for *_, sockaddr in infos:
+            _check_or_refuse(scope, str(sockaddr[0]), str(host))
+        return (infos[0][4][0], port, *address[2:])
+    _check_or_refuse(scope, literal, str(host))
+    return address
+
+
+def _check_or_refuse(scope: _Scope, address: IPAddress | str, host: str) -> None:
+    try:
+        scope.guard.check_address(address, host)
+    except BlockedAddress as err:
+        scope.audit.record(err)
+        raise ConnectionRefusedError(errno.ECONNREFUSED, f"clipmill netguard: {err}") from err
+
+
+def _connect(self: socket.socket, address: Any) -> None:
+    _original_connect(self, _guarded_address(self, address))
+
+
+def _connect_ex(self: socket.socket, address: Any) -> int:
+    return _original_connect_ex(self, _guarded_address(self, address))
+
+
+def _install() -> None:
+    """Patch socket.socket once; the patch is inert unless a scope is active."""
+    with _install_lock:
+        if socket.socket.connect is not _connect:
+            socket.socket.connect = _connect  # type: ignore[method-assign,assignment]
+            socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign,assignment]
+
+
+@contextlib.contextmanager
+def enforce(guard: NetGuard) -> Iterator[ConnectionAudit]:
+    """Check every outbound TCP connect of the current thread against ``guard``.
+
+    Inside a process-wide scope (the download child), the same audit also receives what other
+    threads were refused, so the caller sees every block.
+    """
+    _install()
+    audit = _process_scope.audit if _process_scope is not None else ConnectionAudit()
+    token = _thread_scope.set(_Scope(guard, audit))
+    try:
+        yield audit
+    finally:
+        _thread_scope.reset(token)
+
+
+def enforce_process_wide(guard: NetGuard) -> ConnectionAudit:
+    """Guard every thread of this process from now on.
+
+    Only for a process that runs one job and nothing else (isolation's child): yt-dlp can open
+    connections from threads it starts itself, which a context variable would not follow.
+    """
+    global _process_scope
+    _install()
+    _process_scope = _Scope(guard, ConnectionAudit())
+    return _process_scope.audit

@@ -1,0 +1,106 @@
+"""Turn whatever yt-dlp raised into one clipmill error with a stable code.
+
+yt-dlp wraps failures several layers deep (DownloadError -> ExtractorError -> HTTPError ->
+socket error), so the mapping walks the whole chain and decides on the most specific cause:
+our own errors raised from hooks first, then guard blocks, HTTP statuses, unsupported pages,
+network failures, ffmpeg failures.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+from collections.abc import Iterator
+
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils import (
+    DownloadError,
+    ExtractorError,
+    PostProcessingError,
+    UnsupportedError,
+)
+
+from clipmill.errors import (
+    BrokenMedia,
+    ClipmillError,
+    DownloadFailed,
+    InvalidOption,
+    OriginError,
+    StorageFull,
+    UnsupportedUrl,
+)
+from clipmill.media.netguard import ConnectionAudit
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NO_FORMATS = ("no video formats found", "requested format is not available")
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps, each once."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for linked in (
+            getattr(current, "exc_info", (None, None, None))[1]
+            if isinstance(getattr(current, "exc_info", None), tuple)
+            else None,
+            getattr(current, "cause", None),
+            current.__cause__,
+            current.__context__,
+        ):
+            if isinstance(linked, BaseException):
+                stack.append(linked)
+
+
+def clean_message(exc: BaseException) -> str:
+    text = _ANSI.sub("", str(exc)).strip()
+    text = re.sub(r"^(ERROR|WARNING):\s*", "", text)
+    text = re.sub(r";?\s*please report this issue on\s+https?://\S+.*$", "", text, flags=re.S)
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def map_error(
+    exc: BaseException, audit: ConnectionAudit | None = None, *, url: str | None = None
+) -> ClipmillError:
+    """The clipmill error that explains ``exc`` best."""
+    chain = list(causes(exc))
+    for item in chain:
+        if isinstance(item, ClipmillError):
+            return item
+    if audit is not None and audit.first is not None:
+        return audit.first
+    for item in chain:
+        if isinstance(item, HTTPError):
+            return OriginError(
+                f"the origin answered HTTP {item.status} {item.reason or ''}".strip(),
+                status=item.status,
+            )
+    for item in chain:
+        if isinstance(item, UnsupportedError):
+            return UnsupportedUrl(f"no media found at {url or 'this URL'}")
+    message = clean_message(exc)
+    lowered = message.lower()
+    if any(marker in lowered for marker in _NO_FORMATS):
+        return UnsupportedUrl(f"no downloadable formats: {message}")
+    for item in chain:
+        if isinstance(item, OSError) and item.errno == errno.ENOSPC:
+            return StorageFull("no space left on the device while downloading")
+    for item in chain:
+        if isinstance(item, TransportError | socket.timeout | ConnectionError | TimeoutError):
+            return DownloadFailed(f"network error: {clean_message(item)}")
+    for item in chain:
+        if isinstance(item, PostProcessingError):
+            return BrokenMedia(f"post-processing failed: {clean_message(item)}")
+    if "unsupported url" in lowered:
+        return UnsupportedUrl(f"no media found at {url or 'this URL'}")
+    if "format selector" in lowered or "invalid format specification" in lowered:
+        return InvalidOption(message)
+    if isinstance(exc, DownloadError | ExtractorError):
+        return DownloadFailed(message)
+    return DownloadFailed(f"download failed: {message}")
