@@ -1,0 +1,168 @@
+"""Find the moments worth clipping: the public entry point ``plan_clips``.
+
+Steps, each in its own module: words -> sentences (``sentences``), edges snapped to the pauses
+heard in the audio (``boundaries``), sentences -> topics by TextTiling (``topics``), every
+sentence-aligned span inside one topic between the min and max duration -> candidates, each
+scored from named sub-scores (``scoring``), then a greedy pick of the best non-overlapping ones.
+An optional ranker (``llm``) may re-order the local top picks and retitle them; if it fails the
+local plan stands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from clipmill.shorts.boundaries import snap_to_silence
+from clipmill.shorts.clips import Clip, ClipPlan, ClipPlanOptions, RankSource
+from clipmill.shorts.features import AudioFeatures, analyze_audio
+from clipmill.shorts.llm import ClipRanker, apply_choices
+from clipmill.shorts.scoring import ScoredSpan, Scorer, ScoreWeights, Span, SubScore
+from clipmill.shorts.sentences import Sentence, split_sentences
+from clipmill.shorts.titles import hashtag, make_description, make_title, video_keywords
+from clipmill.shorts.topics import Topic, segment_topics
+from clipmill.shorts.transcript import Transcript
+from clipmill.shorts.vectors import TextModel, build_text_model
+
+log = logging.getLogger(__name__)
+
+RANKER_POOL_FACTOR = 2  # the ranker chooses among this many times max_clips local picks
+
+
+def generate_candidates(
+    sentences: Sequence[Sentence], topics: Sequence[Topic], options: ClipPlanOptions
+) -> list[Span]:
+    """Sentence-aligned spans within one topic, plus whole-topic runs that rescue short topics."""
+    spans: list[Span] = []
+    for topic in topics:
+        for i in range(topic.first_sentence, topic.last_sentence + 1):
+            for j in range(i, topic.last_sentence + 1):
+                duration = sentences[j].end - sentences[i].start
+                if duration > options.max_clip_duration:
+                    break
+                if duration >= options.min_clip_duration:
+                    spans.append(Span(i, j, sentences[i].start, sentences[j].end, topic.index))
+    # a topic shorter than the minimum can only appear as part of a run of whole topics
+    for t, topic in enumerate(topics):
+        has_short = False
+        for k in range(t, len(topics)):
+            has_short = has_short or topics[k].end - topics[k].start < options.min_clip_duration
+            duration = topics[k].end - topic.start
+            if duration > options.max_clip_duration:
+                break
+            if k > t and has_short and duration >= options.min_clip_duration:
+                spans.append(
+                    Span(topic.first_sentence, topics[k].last_sentence, topic.start,
+                         topics[k].end, topic.index)
+                )  # fmt: skip
+    return spans
+
+
+def overlap(a: Span, b: Span) -> float:
+    return max(0.0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def pick(scored: Iterable[ScoredSpan], limit: int, allowed_overlap: float) -> list[ScoredSpan]:
+    """Greedy: best first, skipping any that overlap a chosen one by more than allowed."""
+    chosen: list[ScoredSpan] = []
+    for candidate in scored:
+        if len(chosen) >= limit:
+            break
+        if all(overlap(candidate.span, c.span) <= allowed_overlap + 1e-6 for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def _build_clip(
+    clip_id: str,
+    scored: ScoredSpan,
+    sentences: Sequence[Sentence],
+    model: TextModel,
+    weights: ScoreWeights,
+    padding: float,
+) -> Clip:
+    span = scored.span
+    head, tail = sentences[span.first], sentences[span.last]
+    tags = tuple(model.keywords(span.first, span.last + 1, 5))
+    return Clip(
+        clip_id=clip_id,
+        title=make_title(sentences, model, span.first, span.last, scored.parts[SubScore.HOOK]),
+        description=make_description(sentences, span.first, span.last),
+        start_time=max(0.0, span.start - min(padding, head.pause_before / 2)),
+        end_time=span.end + min(padding, tail.pause_after / 2),
+        transcript_segment=" ".join(s.text for s in sentences[span.first : span.last + 1]),
+        score=scored.score,
+        sub_scores={p.value: v for p, v in scored.parts.items()},
+        explanations={p.value: n for p, n in scored.notes.items()},
+        tags=tags,
+        hashtags=tuple(h for h in (hashtag(t) for t in tags) if h),
+        reason=scored.reason(weights),
+        first_sentence=span.first,
+        last_sentence=span.last,
+        topic=span.topic,
+    )
+
+
+def plan_clips(
+    transcript: Transcript,
+    *,
+    options: ClipPlanOptions | None = None,
+    audio_path: Path | None = None,
+    chapters: Sequence[Any] | None = None,
+    ranker: ClipRanker | None = None,
+    weights: ScoreWeights | None = None,
+    features: AudioFeatures | None = None,
+) -> ClipPlan:
+    """Plan up to ``options.max_clips`` stand-alone clips from a word-timed transcript.
+
+    ``audio_path`` (the 16 kHz mono WAV) enables silence-snapped edges and audio energy;
+    ``chapters`` are (start, end, title) and act as hard boundaries; ``ranker`` is optional.
+    """
+    options = options or ClipPlanOptions()
+    weights = weights or ScoreWeights()
+    if features is None and audio_path is not None:
+        features = analyze_audio(Path(audio_path))
+    sentences = split_sentences(transcript.words, duration=transcript.duration, chapters=chapters)
+    if features is not None:
+        sentences = snap_to_silence(sentences, features, transcript.duration)
+    model = build_text_model([s.text for s in sentences])
+    topics = segment_topics(sentences, model, chapters=chapters)
+    spans = generate_candidates(sentences, topics, options)
+    scorer = Scorer(
+        sentences, model, target_duration=options.clip_duration, features=features,
+        weights=weights,
+    )  # fmt: skip
+    scorer.prepare(spans, [(t.first_sentence, t.last_sentence) for t in topics])
+    ranked = sorted((scorer.score(s) for s in spans), key=lambda c: (-c.score, c.span.start))
+    pool_size = options.max_clips * (RANKER_POOL_FACTOR if ranker is not None else 1)
+    pool = [
+        scorer.score(c.span, explain=True)
+        for c in pick(ranked, pool_size, options.overlap_duration)
+    ]
+    clips = [
+        _build_clip(f"c{n}", c, sentences, model, weights, options.padding)
+        for n, c in enumerate(pool, start=1)
+    ]
+    ranked_by = RankSource.LOCAL
+    if ranker is not None and clips:
+        reordered = apply_choices(clips, ranker.rerank(clips))
+        if reordered is not None:
+            clips, ranked_by = reordered, RankSource.LLM
+        else:
+            log.info("clip ranker gave no usable answer; keeping the local ranking")
+    final = tuple(
+        replace(clip, clip_id=f"clip-{n:02d}")
+        for n, clip in enumerate(clips[: options.max_clips], start=1)
+    )
+    return ClipPlan(
+        options=options,
+        sentences=tuple(sentences),
+        topics=tuple(topics),
+        candidate_count=len(spans),
+        clips=final,
+        ranked_by=ranked_by,
+        keywords=tuple(video_keywords(model)),
+    )

@@ -1,0 +1,76 @@
+"""In-memory stand-ins for the shorts seams, shipped in the package so pipelines can test fast.
+
+``FakeTranscriber`` returns a prepared transcript (with the same progress and cancel behaviour
+as the real one); ``transcript_from_sentences`` builds a plausible word-timed transcript from
+plain text, for unit tests and the analysis benchmark.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from clipmill.errors import BrokenMedia, JobCancelled
+from clipmill.shorts.transcribe import ProgressCallback
+from clipmill.shorts.transcript import Segment, Transcript, Word
+
+
+class FakeTranscriber:
+    """A ``Transcriber`` that returns ``transcript`` for any existing file."""
+
+    def __init__(self, transcript: Transcript, *, require_file: bool = True) -> None:
+        self.transcript = transcript
+        self.require_file = require_file
+        self.calls: list[Path] = []
+
+    def transcribe(
+        self,
+        audio_path: Path,
+        *,
+        language: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        self.calls.append(audio_path)
+        if self.require_file and not Path(audio_path).is_file():
+            raise BrokenMedia(f"Audio file not found: {Path(audio_path).name}")
+        duration = self.transcript.duration or 1.0
+        for segment in self.transcript.segments:
+            if cancel is not None and cancel.is_set():
+                raise JobCancelled("Transcription was cancelled.")
+            if on_progress is not None:
+                on_progress(min(1.0, segment.end / duration))
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled("Transcription was cancelled.")
+        if on_progress is not None:
+            on_progress(1.0)
+        return self.transcript
+
+
+def transcript_from_sentences(
+    sentences: Sequence[str],
+    *,
+    word_duration: float = 0.3,
+    word_gap: float = 0.05,
+    sentence_pause: float = 0.4,
+    pauses: dict[int, float] | None = None,
+    start: float = 0.5,
+    language: str = "en",
+) -> Transcript:
+    """Lay sentences out in time, one segment each; ``pauses[i]`` overrides the gap before i."""
+    segments: list[Segment] = []
+    cursor = start
+    for index, sentence in enumerate(sentences):
+        if index > 0:
+            cursor += (pauses or {}).get(index, sentence_pause)
+        words: list[Word] = []
+        for token in sentence.split():
+            words.append(Word(start=cursor, end=cursor + word_duration, text=token))
+            cursor += word_duration + word_gap
+        cursor -= word_gap
+        if words:
+            segments.append(
+                Segment(start=words[0].start, end=words[-1].end, text=sentence, words=tuple(words))
+            )
+    return Transcript(language=language, duration=cursor + start, segments=tuple(segments))
