@@ -127,7 +127,7 @@ def test_another_users_job_is_not_found(tmp_path: Path) -> None:
     for call in (c.jobs.get, c.jobs.cancel, c.jobs.retry, c.jobs.logs, c.jobs.files):
         with pytest.raises(NotFound):
             call(OTHER, job.id)  # type: ignore[operator]
-    assert c.jobs.list(OTHER).total == 0 and c.jobs.list(LOCAL_USER).total == 1
+    assert c.jobs.list_jobs(OTHER).total == 0 and c.jobs.list_jobs(LOCAL_USER).total == 1
     c.stop()
 
 
@@ -136,10 +136,10 @@ def test_list_filters_and_pages(tmp_path: Path) -> None:
     for _ in range(3):
         c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {}, enqueue=False)
     c.jobs.create(LOCAL_USER, JobKind.SHORTS, {}, enqueue=False)
-    page = c.jobs.list(LOCAL_USER, kinds=[JobKind.DOWNLOAD], limit=2, offset=0)
+    page = c.jobs.list_jobs(LOCAL_USER, kinds=[JobKind.DOWNLOAD], limit=2, offset=0)
     assert page.total == 3 and len(page.items) == 2
-    assert c.jobs.list(LOCAL_USER, statuses=[JobStatus.PENDING]).total == 4
-    assert c.jobs.list(LOCAL_USER, statuses=[JobStatus.QUEUED]).total == 0
+    assert c.jobs.list_jobs(LOCAL_USER, statuses=[JobStatus.PENDING]).total == 4
+    assert c.jobs.list_jobs(LOCAL_USER, statuses=[JobStatus.QUEUED]).total == 0
     c.stop()
 
 

@@ -56,8 +56,9 @@ class JobRepository:
         return rows, total
 
     # -- system (workers) ----------------------------------------------------------------------
-    def get(self, job_id: str) -> Job:
-        job = self.session.get(Job, job_id)
+    def get(self, job_id: str, *, lock: bool = False) -> Job:
+        """A job by id; `lock` holds its row until commit (FOR UPDATE where the DB has it)."""
+        job = self.session.get(Job, job_id, with_for_update=lock or None)
         if job is None:
             raise NotFound(f"No job {job_id}.", resource="job")
         return job

@@ -59,6 +59,10 @@ class JobService:
         self._ticks: dict[str, tuple[float, float]] = {}  # job -> (last publish, last persist)
         self._ticks_lock = threading.Lock()
         self._terminal_hooks: list[Callable[[JobRecord], None]] = []
+        # `result` is merged read-modify-write by the runner (update) and by finishing children
+        # (child_finished) at the same time; in one process this lock orders them, and the row
+        # lock (FOR UPDATE, on PostgreSQL) orders them across processes
+        self._result_lock = threading.RLock()
 
     @contextmanager
     def _tx(self) -> Any:
@@ -113,7 +117,7 @@ class JobService:
         with self._tx() as (_s, repo):
             return JobRecord.model_validate(repo.get_owned(owner.user_id, job_id))
 
-    def list(
+    def list_jobs(
         self,
         owner: Principal,
         *,
@@ -195,18 +199,25 @@ class JobService:
 
         `force` throws away the stored artifacts so every stage runs again.
         """
-        with self._tx() as (session, repo):
+        with self._tx() as (_session, repo):
             job = repo.get_owned(owner.user_id, job_id)
-            check_transition(JobStatus(job.status), JobStatus.QUEUED)
+            status = JobStatus(job.status)
             retry_children = [
-                c.id
-                for c in repo.children(job_id, (JobStatus.FAILED, JobStatus.CANCELLED))
+                c.id for c in repo.children(job_id, (JobStatus.FAILED, JobStatus.CANCELLED))
             ]
+            # A completed parent stays completed (completed is final); only its failed or
+            # cancelled items run again, and its counts follow them.
+            parent_items_only = (
+                JobKind(job.kind).is_parent and status is JobStatus.COMPLETED and retry_children
+            )
+            if not parent_items_only:
+                check_transition(status, JobStatus.QUEUED)
         if force:
             shutil.rmtree(self._jobs_dir / job_id, ignore_errors=True)
         for child_id in retry_children:
             self._requeue(child_id, "Retrying.", force=force)
-        self._requeue(job_id, "Retrying.", force=force)
+        if not parent_items_only:
+            self._requeue(job_id, "Retrying.", force=force)
         return self.get(owner, job_id)
 
     # -- worker-facing --------------------------------------------------------------------------
@@ -283,8 +294,8 @@ class JobService:
 
     def update(self, job_id: str, *, title: str | None = None, result: dict[str, Any] | None = None) -> None:
         """Set the title or merge keys into the result while the job runs."""
-        with self._tx() as (_s, repo):
-            job = repo.get(job_id)
+        with self._result_lock, self._tx() as (_s, repo):
+            job = repo.get(job_id, lock=True)
             if title is not None:
                 job.title = title
             if result is not None:
@@ -334,8 +345,8 @@ class JobService:
 
     def child_finished(self, parent_id: str) -> ChildCounts:
         """Re-count a parent's children; finish the parent when the last one ends."""
-        with self._tx() as (session, repo):
-            parent = repo.get(parent_id)
+        with self._result_lock, self._tx() as (_session, repo):
+            parent = repo.get(parent_id, lock=True)
             counts = self._counts(repo, parent_id)
             if counts.total:
                 parent.progress = round(repo.child_progress_sum(parent_id) / counts.total, 2)
@@ -354,7 +365,7 @@ class JobService:
     def _finish(
         self, job_id: str, target: JobStatus, values: dict[str, Any], result: dict[str, Any] | None
     ) -> bool:
-        with self._tx() as (session, repo):
+        with self._result_lock, self._tx() as (session, repo):
             if not repo.move(job_id, target, **values):
                 return False
             job = repo.get(job_id)
