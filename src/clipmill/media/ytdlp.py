@@ -485,9 +485,12 @@ class _DownloadRun:
 
     def _on_postprocess(self, status: dict[str, Any]) -> None:
         self._check_cancel()
-        if status.get("status") == "started":
+        name = str(status.get("postprocessor") or "")
+        # yt-dlp's own bookkeeping hooks (names starting with "_") run before the download too;
+        # they are not a postprocessing step a user would recognise
+        if status.get("status") == "started" and name and not name.startswith("_"):
             self.on_progress(
-                DownloadProgress(stage="postprocessing", message=str(status.get("postprocessor")))
+                DownloadProgress(stage="postprocessing", message=f"Postprocessing: {name}.")
             )
 
 
