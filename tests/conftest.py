@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.fixtures_media",
     "tests.support.fixtures_talk",
+    "tests.support.fixtures_feeds",
 ]

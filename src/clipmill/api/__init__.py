@@ -1,0 +1,1 @@
+"""HTTP face of clipmill: REST (OpenAPI), WebSocket and SSE progress, signed file links."""

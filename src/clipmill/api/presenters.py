@@ -1,0 +1,90 @@
+"""Turn service records into API responses (signed links included)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from clipmill.accounts.principal import Principal
+from clipmill.api.schemas import ErrorOut, FileOut, JobOut, ProgressOut
+from clipmill.bootstrap import Container
+from clipmill.jobs.enums import JobKind
+from clipmill.jobs.schemas import FileRecord, JobRecord
+
+
+def file_url(container: Container, file: FileRecord, base: str) -> str | None:
+    if file.expired:
+        return None
+    direct = container.storage.presigned_url(
+        file.key, download_name=file.name, ttl=container.signer.ttl
+    )
+    return direct or f"{base}/files/{container.signer.sign(file.id)}"
+
+
+def file_out(container: Container, file: FileRecord, base: str) -> FileOut:
+    return FileOut(
+        id=file.id,
+        name=file.name,
+        size=file.size,
+        role=file.role,
+        content_type=file.content_type,
+        url=file_url(container, file, base),
+        expired=file.expired,
+    )
+
+
+def job_out(
+    container: Container, job: JobRecord, base: str, files: list[FileRecord] | None = None
+) -> JobOut:
+    info = job.progress_info or {}
+    progress = ProgressOut(percent=round(job.progress, 2), **{
+        k: v for k, v in info.items() if k in ProgressOut.model_fields and k != "percent"
+    })
+    if files is None:
+        files = container.jobs.files_of([job.id])[job.id]
+    error = ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        stage=job.stage,
+        progress=progress,
+        message=job.message,
+        priority=job.priority,
+        title=job.title,
+        url=job.source_url,
+        options=job.options,
+        parent_id=job.parent_id,
+        item_index=job.item_index,
+        attempts=job.attempts,
+        error=error,
+        files=[file_out(container, f, base) for f in files],
+        result=job.result,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def jobs_out(container: Container, jobs: list[JobRecord], base: str) -> list[JobOut]:
+    files = container.jobs.files_of([j.id for j in jobs])
+    return [job_out(container, j, base, files[j.id]) for j in jobs]
+
+
+def job_detail(container: Container, owner: Principal, job: JobRecord, base: str) -> dict[str, Any]:
+    """A job as `GET /api/v1/jobs/{id}` shows it; parents and shorts add their own parts."""
+    body = job_out(container, job, base).model_dump(mode="json")
+    extend = _DETAIL_EXTENSIONS.get(job.kind)
+    if extend is not None:
+        body.update(extend(container, owner, job, base))
+    return body
+
+
+DetailExtension = Callable[[Container, Principal, JobRecord, str], dict[str, Any]]
+_DETAIL_EXTENSIONS: dict[JobKind, DetailExtension] = {}
+
+
+def register_detail(kind: JobKind, extension: DetailExtension) -> None:
+    """Let a domain (parents, shorts) add fields to its jobs' detail view."""
+    _DETAIL_EXTENSIONS[kind] = extension

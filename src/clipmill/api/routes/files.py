@@ -1,0 +1,47 @@
+"""Signed file links: GET /files/{token}, with Range, content type and a UTF-8 download name."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from clipmill.api.deps import ContainerDep
+from clipmill.errors import ClipmillError, NotFound
+
+router = APIRouter(tags=["files"])
+
+
+class FileExpired(ClipmillError):
+    code = "file_expired"
+    status_code = 410
+
+
+@router.get("/files/{token}", summary="Download a file through a signed, expiring link")
+def download_file(token: str, container: ContainerDep) -> Response:
+    file_id = container.signer.verify(token)
+    file = container.jobs.file_by_id(file_id)
+    if file is None:
+        raise NotFound("No such file.")
+    if file.expired:
+        raise FileExpired("This file was deleted after the retention period.")
+    path = container.storage.local_path(file.key)
+    if path is None:
+        direct = container.storage.presigned_url(file.key, download_name=file.name, ttl=60)
+        if direct is None:
+            raise FileExpired("This file is no longer stored.")
+        return RedirectResponse(direct)
+    return FileResponse(
+        path,
+        media_type=file.content_type,
+        headers={"Content-Disposition": content_disposition(file.name)},
+    )
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name)
+    return f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''{quote(name)}"

@@ -1,0 +1,226 @@
+"""The shorts jobs API: start a job from a URL or an upload; shorts fields in the job detail.
+
+Listing, reading, cancelling and retrying are the generic routes in ``jobs.py``; this module
+adds ``POST /api/v1/jobs``, ``POST /api/v1/jobs/upload`` and (via `register_detail`) the
+``video_title``/``transcript``/``generated_clips``... fields of ``GET /api/v1/jobs/{id}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.status import HTTP_201_CREATED
+
+from clipmill.accounts.principal import Principal
+from clipmill.api.deps import ContainerDep, PrincipalDep
+from clipmill.api.presenters import file_url
+from clipmill.bootstrap import Container
+from clipmill.errors import InvalidRequest
+from clipmill.jobs.schemas import JobRecord
+from clipmill.shorts.job_schemas import JobCreate, JobSpec, JobStatusResponse, JobType
+from clipmill.shorts.job_service import ShortsService, StagedUpload
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["shorts"])
+
+MAX_FIELD_BYTES = 64 * 1024
+_UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "Video or audio."},
+                "job_type": {"type": "string", "enum": ["full_processing", "transcribe_only"]},
+                "priority": {"type": "integer", "minimum": -10, "maximum": 10},
+                "options": {"type": "string", "description": "The options object, as JSON."},
+            },
+        }}},
+    }
+}  # fmt: skip
+
+
+def shorts(container: ContainerDep) -> ShortsService:
+    service: ShortsService = container.extras["shorts"]
+    return service
+
+
+@router.post(
+    "", response_model=JobStatusResponse, status_code=HTTP_201_CREATED,
+    summary="Start a job (full_processing, transcribe_only or download_only) for a URL",
+)  # fmt: skip
+def create_job(
+    request: JobCreate, container: ContainerDep, owner: PrincipalDep
+) -> JobStatusResponse:
+    return JobStatusResponse.of(shorts(container).create(owner, request))
+
+
+@router.post(
+    "/upload", response_model=JobStatusResponse, status_code=HTTP_201_CREATED,
+    summary="Start a job for an uploaded video (multipart: file, job_type, priority, options)",
+    openapi_extra=_UPLOAD_FORM,
+)  # fmt: skip
+async def create_job_from_upload(
+    request: Request, container: ContainerDep, owner: PrincipalDep
+) -> JobStatusResponse:
+    service = shorts(container)
+    length = request.headers.get("content-length")
+    service.check_declared_size(int(length) if length and length.isdigit() else None)
+    form = _StreamingForm(service.open_upload)
+    try:
+        await form.read(request)
+        if form.upload is None:
+            raise InvalidRequest("Send the video in the 'file' field.", code="invalid_upload")
+        job = await run_in_threadpool(
+            service.create_from_upload, owner, _spec(form.fields), form.upload
+        )
+    finally:
+        if form.upload is not None:
+            form.upload.release()
+    return JobStatusResponse.of(job)
+
+
+def _spec(fields: dict[str, str]) -> JobSpec:
+    """The form's text fields as a JobSpec; errors look like any other request's 422."""
+    data: dict[str, Any] = dict(fields)
+    if "options" in data:
+        try:
+            data["options"] = json.loads(data["options"] or "{}")
+        except json.JSONDecodeError:
+            raise RequestValidationError(
+                [{"loc": ("options",), "msg": "options must be a JSON object", "type": "json"}]
+            ) from None
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
+class _StreamingForm:
+    """Reads a multipart body as it arrives: the ``file`` part goes straight into a
+    `StagedUpload` (which enforces the size limit), the other parts are small text fields.
+
+    Starlette's own parser would first spool the whole file into the temp dir, so an
+    oversized upload would fill the disk before any limit could refuse it.
+    """
+
+    def __init__(self, open_upload: Callable[[str], StagedUpload]) -> None:
+        self.open_upload = open_upload
+        self.fields: dict[str, str] = {}
+        self.upload: StagedUpload | None = None
+        self._header_name = self._header_value = b""
+        self._disposition = b""
+        self._name: str | None = None
+        self._text: bytearray | None = None
+        self._pending: list[bytes] = []
+
+    async def read(self, request: Request) -> None:
+        content_type, params = parse_options_header(request.headers.get("content-type", ""))
+        if content_type != b"multipart/form-data" or b"boundary" not in params:
+            raise InvalidRequest("Send the upload as multipart/form-data.", code="invalid_upload")
+        parser = MultipartParser(params[b"boundary"], {
+            "on_part_begin": self._part_begin, "on_part_data": self._part_data,
+            "on_part_end": self._part_end, "on_header_field": self._header_field,
+            "on_header_value": self._header_value_data, "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+        })  # fmt: skip
+        try:
+            async for chunk in request.stream():
+                parser.write(chunk)
+                await self._flush()
+            parser.finalize()
+            await self._flush()
+        except FormParserError as exc:
+            raise InvalidRequest(
+                f"Malformed multipart body: {exc}", code="invalid_upload"
+            ) from None
+
+    async def _flush(self) -> None:
+        """File bytes are written off the event loop, one batch per received chunk."""
+        if self._pending and self.upload is not None:
+            data, self._pending = b"".join(self._pending), []
+            await run_in_threadpool(self.upload.write, data)
+
+    def _part_begin(self) -> None:
+        self._disposition, self._name, self._text = b"", None, None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name = self._header_value = b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" not in options:
+            self._text = bytearray()
+        elif self._name != "file" or self.upload is not None:
+            raise InvalidRequest(
+                "Send exactly one file, in the 'file' field.", code="invalid_upload"
+            )
+        else:
+            filename = options[b"filename"].decode("utf-8", "replace")
+            self.upload = self.open_upload(filename.replace("\\", "/").rpartition("/")[2])
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._text is None:
+            self._pending.append(data[start:end])
+            return
+        self._text += data[start:end]
+        if len(self._text) > MAX_FIELD_BYTES:
+            raise InvalidRequest(f"Form field {self._name!r} is too long.", code="invalid_upload")
+
+    def _part_end(self) -> None:
+        if self._text is not None and self._name:
+            self.fields[self._name] = self._text.decode("utf-8", "replace")
+
+
+_SHOWN_AT_TOP = frozenset(
+    {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
+)
+
+
+def shorts_detail(
+    container: Container, owner: Principal, job: JobRecord, base: str
+) -> dict[str, Any]:
+    """The shorts design's result fields of ``GET /api/v1/jobs/{id}``, with signed links."""
+    results = shorts(container).results(job)
+    files = {f.id: f for f in container.jobs.files_of([job.id])[job.id]}
+
+    def link(file_id: str) -> str | None:
+        file = files.get(file_id)
+        return file_url(container, file, base) if file is not None else None
+
+    clips = None
+    if results.generated_clips is not None:
+        clips = [
+            {**clip.model_dump(mode="json"), "assets": {k: link(v) for k, v in clip.assets.items()}}
+            for clip in results.generated_clips
+        ]
+    segments = results.transcript_segments
+    summary = {k: v for k, v in (job.result or {}).items() if k not in _SHOWN_AT_TOP}
+    return {
+        "result": summary or None,  # the big parts are the fields below; not twice
+        "youtube_url": job.source_url,
+        "job_type": JobType.of_kind(job.kind),
+        "video_title": results.video_title or job.title,
+        "transcript": results.transcript,
+        "transcript_segments": [s.model_dump() for s in segments] if segments is not None else None,
+        "transcript_files": {k: link(v) for k, v in results.transcript_files.items()},
+        "analysis_results": results.analysis_results,
+        "generated_clips": clips,
+    }

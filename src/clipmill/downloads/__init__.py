@@ -1,0 +1,1 @@
+"""Single-video downloads: preview, options, the download pipeline."""

@@ -1,0 +1,55 @@
+"""Requests and responses of the download API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from clipmill.media.options import DownloadOptions
+
+
+class DownloadRequest(DownloadOptions):
+    """A URL plus the download options, flat, as `POST /api/v1/download` takes them."""
+
+    url: str = Field(..., min_length=1, max_length=4096, examples=["https://example.com/watch?v=1"])
+    priority: int = Field(0, ge=-10, le=10, description="Higher runs first.")
+
+    def options(self) -> DownloadOptions:
+        return DownloadOptions.model_validate(
+            self.model_dump(exclude={"url", "priority"}, exclude_unset=True)
+        )
+
+
+class FormatOut(BaseModel):
+    format_id: str
+    ext: str | None = None
+    resolution: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    vcodec: str | None = None
+    acodec: str | None = None
+    filesize: int | None = None
+    filesize_estimated: bool = False
+    tbr: float | None = None
+    protocol: str | None = None
+
+
+class MetadataOut(BaseModel):
+    id: str | None = None
+    title: str | None = None
+    uploader: str | None = None
+    thumbnail: str | None = None
+    duration: float | None = None
+    upload_date: str | None = None
+    webpage_url: str | None = None
+    extractor: str | None = None
+    is_live: bool = False
+    subtitles: list[str] = []
+    chapters: list[dict[str, object]] = []
+    formats: list[FormatOut] = []
+
+
+class FormatsOut(BaseModel):
+    url: str
+    title: str | None = None
+    formats: list[FormatOut]

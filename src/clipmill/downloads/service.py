@@ -1,0 +1,79 @@
+"""DownloadService: check a URL and options, preview it, start a download job."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from clipmill.accounts.principal import Principal
+from clipmill.config import Settings
+from clipmill.downloads.schemas import DownloadRequest, FormatOut, MetadataOut
+from clipmill.jobs.enums import JobKind
+from clipmill.jobs.schemas import JobRecord
+from clipmill.jobs.service import JobService
+from clipmill.media import isolation
+from clipmill.media.netguard import NetGuard
+from clipmill.media.options import DownloadOptions
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return value
+
+
+def metadata_of(info: Any) -> MetadataOut:
+    """MediaInfo (from the media layer) to the API's metadata shape."""
+    data = _plain(info)
+    formats = [FormatOut.model_validate(_plain(f)) for f in data.get("formats") or []]
+    chapters = [_plain(c) if not isinstance(c, (tuple, list)) else
+                {"start": c[0], "end": c[1], "title": c[2]} for c in data.get("chapters") or []]
+    subtitles = data.get("subtitles") or []
+    if isinstance(subtitles, dict):
+        subtitles = sorted(subtitles)
+    fields = {k: v for k, v in data.items() if k in MetadataOut.model_fields}
+    fields.update(formats=formats, chapters=chapters, subtitles=list(subtitles))
+    return MetadataOut.model_validate(fields)
+
+
+class DownloadService:
+    def __init__(self, jobs: JobService, settings: Settings) -> None:
+        self.jobs = jobs
+        self.settings = settings
+        self.guard = NetGuard.from_settings(settings)
+
+    def check_url(self, url: str) -> None:
+        """Refuse malformed URLs and blocked addresses before any job exists."""
+        self.guard.check_url(url)
+
+    def preview(self, url: str) -> MetadataOut:
+        self.check_url(url)
+        return metadata_of(isolation.run_probe(url, settings=self.settings))
+
+    def submit(self, owner: Principal, request: DownloadRequest) -> JobRecord:
+        self.check_url(request.url)
+        return self.start(owner, request.url, request.options(), priority=request.priority)
+
+    def start(
+        self,
+        owner: Principal,
+        url: str,
+        options: DownloadOptions,
+        *,
+        priority: int = 0,
+        parent_id: str | None = None,
+        item_index: int | None = None,
+        title: str | None = None,
+    ) -> JobRecord:
+        return self.jobs.create(
+            owner,
+            JobKind.DOWNLOAD,
+            {"url": url, "download": options.model_dump(mode="json", exclude_none=True)},
+            source_url=url,
+            title=title,
+            priority=priority,
+            parent_id=parent_id,
+            item_index=item_index,
+        )

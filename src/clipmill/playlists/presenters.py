@@ -1,0 +1,131 @@
+"""Parents as the API shows them: counts, items with their files, and the ZIP link.
+
+``parent_detail`` is registered for the three parent kinds with ``register_detail``, so
+``GET /api/v1/jobs/{id}`` shows the same as the playlist/channel/batch routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clipmill.accounts.principal import Principal
+from clipmill.api.presenters import file_out, job_detail, register_detail
+from clipmill.api.schemas import ErrorOut, FileOut
+from clipmill.bootstrap import Container
+from clipmill.jobs.enums import JobKind
+from clipmill.jobs.schemas import FileRecord, JobRecord
+from clipmill.playlists.schemas import FilterReport, ItemOut, ItemsPageOut, ParentOptions
+from clipmill.playlists.service import AFTER_EXTRACTION_NOTE, ItemPage, ParentService
+from clipmill.playlists.zipstream import ZIP_CONTENT_TYPE, ArchiveService
+
+DETAIL_ITEMS = 200  # items shown inline in a parent's detail; the rest through items_url
+
+
+def parents(container: Container) -> ParentService:
+    return container.extras["parents"]  # type: ignore[no-any-return,unused-ignore]
+
+
+def archives(container: Container) -> ArchiveService:
+    return container.extras["archives"]  # type: ignore[no-any-return,unused-ignore]
+
+
+def item_out(container: Container, job: JobRecord, files: list[FileRecord], base: str) -> ItemOut:
+    error = (
+        ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    )
+    return ItemOut(
+        id=job.id,
+        index=job.item_index,
+        title=job.title,
+        url=job.source_url,
+        status=job.status,
+        stage=job.stage,
+        progress=round(job.progress, 2),
+        error=error,
+        files=[file_out(container, f, base) for f in files],
+    )
+
+
+def items_page_out(container: Container, page: ItemPage, base: str) -> ItemsPageOut:
+    return ItemsPageOut(
+        job_id=page.parent.id,
+        counts=page.counts,
+        items=[item_out(container, j, page.files[j.id], base) for j in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.offset + len(page.items) < page.total,
+    )
+
+
+def zip_link(container: Container, job: JobRecord, base: str) -> str:
+    return f"{base}/files/zip/{archives(container).token(job.id)}"
+
+
+def parent_detail(
+    container: Container, owner: Principal, job: JobRecord, base: str
+) -> dict[str, Any]:
+    """The parent-only fields of a job's detail view (merged over ``job_out``)."""
+    page = parents(container).items(owner, job.id, limit=DETAIL_ITEMS)
+    options = ParentOptions.model_validate(job.options)
+    body: dict[str, Any] = {
+        "counts": page.counts.model_dump(),
+        "items": [i.model_dump(mode="json") for i in items_page_out(container, page, base).items],
+        "items_total": page.total,
+        "items_url": f"{base}/api/v1/jobs/{job.id}/items",
+    }
+    if page.counts.completed:
+        body["zip_url"] = zip_link(container, job, base)
+        if options.zip:
+            body["files"] = [
+                f.model_dump(mode="json") for f in _files_with_zip(container, job, base)
+            ]
+    if job.kind is JobKind.CHANNEL:
+        body["filters"] = channel_filters(options, job).model_dump(mode="json")
+    if job.kind is JobKind.BATCH:
+        body.update(
+            accepted=len(options.urls),
+            duplicates_removed=options.duplicates_removed,
+            rejected=[r.model_dump(mode="json") for r in options.rejected],
+        )
+    return body
+
+
+def _files_with_zip(container: Container, job: JobRecord, base: str) -> list[FileOut]:
+    own = [file_out(container, f, base) for f in container.jobs.files_of([job.id])[job.id]]
+    service = archives(container)
+    plan = service.plan(Principal(user_id=job.owner_id, name=job.owner_id), job.id)
+    size = service.size(plan)
+    if size is None:
+        return own
+    archive = FileOut(
+        id=f"zip-{job.id}",
+        name=plan.name,
+        size=size,
+        role="archive",
+        content_type=ZIP_CONTENT_TYPE,
+        url=zip_link(container, job, base),
+    )
+    return [*own, archive]
+
+
+def channel_filters(options: ParentOptions, job: JobRecord) -> FilterReport:
+    """What the channel job was asked to filter, and (once listed) what needed extraction."""
+    found = ((job.result or {}).get("filters") or {}).get("after_extraction") or []
+    return FilterReport(
+        requested=options.filters.model_dump(mode="json", exclude_none=True),
+        sort=options.sort,
+        limit=options.limit,
+        after_extraction=list(found),
+        note=AFTER_EXTRACTION_NOTE if found else None,
+    )
+
+
+def detail(container: Container, owner: Principal, job: JobRecord, base: str) -> dict[str, Any]:
+    """``job_detail`` for a parent (routes of this package return it through ``ParentOut``)."""
+    return job_detail(container, owner, job, base)
+
+
+def register_parent_details() -> None:
+    for kind in (JobKind.PLAYLIST, JobKind.CHANNEL, JobKind.BATCH):
+        register_detail(kind, parent_detail)

@@ -1,0 +1,165 @@
+"""Fixtures for the shorts jobs API: a scripted "lecture" (fake transcript + matching media) and
+an app whose workers start only when the test says so, so it can subscribe first."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from clipmill.api.app import create_app
+from clipmill.bootstrap import Container
+from clipmill.shorts.job_pipeline import CLIP_PLANNER, TRANSCRIBER
+from clipmill.shorts.testing import FakeTranscriber, transcript_from_sentences
+from clipmill.shorts.transcribe import ProgressCallback
+from clipmill.shorts.transcript import Transcript
+from tests.support.containers import make_container, wait_for
+from tests.support.talk import DEFAULT_SCRIPT, write_wav
+
+SENTENCES = [sentence for topic in DEFAULT_SCRIPT for sentence in topic.sentences]
+
+
+@pytest.fixture(scope="session")
+def lecture() -> Transcript:
+    """The talk's script as a word-timed transcript (~2 min), three topics apart by pauses."""
+    return transcript_from_sentences(SENTENCES, pauses={10: 1.5, 20: 1.5})
+
+
+@pytest.fixture(scope="session")
+def lecture_mp4(tmp_path_factory: pytest.TempPathFactory, lecture: Transcript) -> Path:
+    """A tiny video whose audio has a tone exactly where the lecture's words are and silence
+    between them, so the planner's pause detection agrees with the (fake) transcript."""
+    folder = tmp_path_factory.mktemp("lecture")
+    rate = 16_000
+    samples = np.zeros(int(lecture.duration * rate) + rate, dtype=np.float32)
+    for word in lecture.words:
+        first, last = int(word.start * rate), int(word.end * rate)
+        t = np.arange(last - first) / rate
+        samples[first:last] = 0.3 * np.sin(2 * np.pi * 220 * t)
+    wav = folder / "lecture.wav"
+    write_wav(wav, samples)
+    path = folder / "lecture.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-y", "-loglevel", "error",
+         "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=1", "-i", str(wav),
+         "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
+         "-c:a", "aac", "-b:a", "32k", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+class SlowTranscriber(FakeTranscriber):
+    """FakeTranscriber that takes `delay` per segment, so progress ticks get published; it can
+    also hold in the middle until `release` is set (or the job is cancelled)."""
+
+    def __init__(self, transcript: Transcript, *, delay: float = 0.0, hold: bool = False) -> None:
+        super().__init__(transcript)
+        self.delay = delay
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+
+    def transcribe(
+        self,
+        audio_path: Path,
+        *,
+        language: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        half = self.transcript.duration / 2
+
+        def slowly(fraction: float) -> None:
+            time.sleep(self.delay)
+            if fraction * self.transcript.duration >= half and not self.release.is_set():
+                self.holding.set()
+                while not self.release.wait(0.01):
+                    if cancel is not None and cancel.is_set():
+                        break
+            if on_progress is not None:
+                on_progress(fraction)
+
+        return super().transcribe(audio_path, language=language, on_progress=slowly, cancel=cancel)
+
+
+@dataclass
+class ShortsApp:
+    """A started container (workers paused until `start_workers`) and a client for it."""
+
+    container: Container
+    client: TestClient
+    transcriber: SlowTranscriber
+
+    def start_workers(self) -> None:
+        self.container.queue.start(recover=False)
+
+    def use_planner(self, planner: Callable[..., Any]) -> None:
+        self.container.runner.services[CLIP_PLANNER] = planner
+
+    def upload(
+        self,
+        path: Path,
+        *,
+        job_type: str = "full_processing",
+        options: dict[str, Any] | None = None,
+        filename: str | None = None,
+        **fields: str,
+    ) -> Any:
+        data = {"job_type": job_type, "options": json.dumps(options or {}), **fields}
+        with path.open("rb") as handle:
+            return self.client.post(
+                "/api/v1/jobs/upload",
+                data=data,
+                files={"file": (filename or path.name, handle, "video/mp4")},
+            )
+
+    def detail(self, job_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        terminal = {"completed", "failed", "cancelled"}
+        wait_for(lambda: self.container.jobs.load(job_id).status.value in terminal, timeout)
+        return self.detail(job_id)
+
+    def uploads_left(self) -> list[Path]:
+        root = self.container.settings.data_dir / "uploads"
+        return sorted(root.rglob("*")) if root.exists() else []
+
+
+@pytest.fixture
+def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..., ShortsApp]]:
+    """Build a ShortsApp; settings overrides as keyword arguments."""
+    built: list[tuple[Container, TestClient]] = []
+
+    def make(*, delay: float = 0.0, hold: bool = False, **settings: Any) -> ShortsApp:
+        container = make_container(tmp_path / f"data{len(built)}", **settings)
+        transcriber = SlowTranscriber(lecture, delay=delay, hold=hold)
+        container.runner.services[TRANSCRIBER] = transcriber
+        container.start(workers=False, sweeper=False)
+        client = TestClient(create_app(container=container))
+        client.__enter__()
+        built.append((container, client))
+        return ShortsApp(container, client, transcriber)
+
+    yield make
+    for container, client in built:
+        client.__exit__(None, None, None)
+        container.stop()
+
+
+@pytest.fixture
+def shorts_app(make_shorts_app: Callable[..., ShortsApp]) -> ShortsApp:
+    return make_shorts_app()
