@@ -34,8 +34,15 @@ def test_configured_names_and_existing_folders_resolve(tmp_path: Path) -> None:
     settings = Settings(whisper_models={"custom": tmp_path})
 
     assert resolve_model("custom", settings) == tmp_path.resolve()
-    assert resolve_model(str(tmp_path), Settings()) == tmp_path.resolve()
+    operator_default = Settings(whisper_model=str(tmp_path))
+    assert resolve_model(None, operator_default) == tmp_path.resolve()
     assert available_models(settings) == ["custom", "tiny.en"]
+
+
+def test_a_request_cannot_name_an_arbitrary_server_folder(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"")
+    with pytest.raises(InvalidOption):
+        resolve_model(str(tmp_path), Settings())
 
 
 def test_unknown_model_is_invalid_option_listing_the_names() -> None:

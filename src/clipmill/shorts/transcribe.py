@@ -55,7 +55,10 @@ def available_models(settings: Settings) -> list[str]:
 
 
 def resolve_model(name: str | None, settings: Settings) -> Path:
-    """Map a model name (or a local folder) to the folder faster-whisper loads.
+    """Map a model name to the folder faster-whisper loads.
+
+    Names are the bundled default and `settings.whisper_models`; a folder path is accepted only
+    as the operator's own `settings.whisper_model`.
 
     Raises InvalidOption for anything that is not a known name or an existing folder, so an API
     can reject the request with 422 before a job is created.
@@ -65,7 +68,9 @@ def resolve_model(name: str | None, settings: Settings) -> Path:
         path = _bundled_model_path()
     elif name in settings.whisper_models:
         path = Path(settings.whisper_models[name]).expanduser()
-    elif Path(name).expanduser().is_dir():
+    elif name == settings.whisper_model and Path(name).expanduser().is_dir():
+        # a folder path is the operator's choice (CLIPMILL_WHISPER_MODEL); a request naming an
+        # arbitrary server path must not be able to probe the file system
         path = Path(name).expanduser()
         if not (path / "model.bin").is_file():
             raise InvalidOption(
