@@ -21,23 +21,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
+from tests.support.containers import make_container
+from tests.support.media_factory import make_media
+from tests.support.media_server import MediaServer
 
-from clipmill.api.app import create_app  # noqa: E402
-from tests.support.containers import make_container  # noqa: E402
-from tests.support.media_factory import make_media  # noqa: E402
-from tests.support.media_server import MediaServer  # noqa: E402
+from clipmill.api.app import create_app
 
 
 def make_large(dst: Path, size_mb: int) -> None:
     """A real H.264/AAC mp4 of roughly `size_mb` MB: noise frames do not compress."""
     seconds = 10
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"nullsrc=size=640x360:rate=25:d={seconds},geq=random(1)*255:128:128",
-         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-b:v", f"{size_mb * 8 // seconds}M",
-         "-c:a", "aac", "-shortest", str(dst)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"nullsrc=size=640x360:rate=25:d={seconds},geq=random(1)*255:128:128",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            f"{size_mb * 8 // seconds}M",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(dst),
+        ],
         check=True,
     )
 
@@ -45,8 +64,9 @@ def make_large(dst: Path, size_mb: int) -> None:
 def time_ytdlp(url: str, out: Path) -> float:
     ytdlp = Path(sys.executable).with_name("yt-dlp")
     start = time.perf_counter()
-    subprocess.run([str(ytdlp), "-q", "--no-progress", "-o", str(out / "%(id)s.%(ext)s"), url],
-                   check=True)
+    subprocess.run(
+        [str(ytdlp), "-q", "--no-progress", "-o", str(out / "%(id)s.%(ext)s"), url], check=True
+    )
     return time.perf_counter() - start
 
 
@@ -79,8 +99,9 @@ def main() -> None:
                 f"direct mp4 ({size / 1e6:.0f} MB)": server.url("large.mp4"),
                 "HLS master, best variant": server.url(media.rel(media.hls_master)),
             }
-            container = make_container(work / "data", None, max_concurrent_jobs=1,
-                                       max_filesize=10 * size)
+            container = make_container(
+                work / "data", None, max_concurrent_jobs=1, max_filesize=10 * size
+            )
             rows = []
             with TestClient(create_app(container=container)) as client:
                 for name, url in cases.items():

@@ -31,15 +31,30 @@ def test_download_writes_the_file_and_shows_progress(
 ) -> None:
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["download", media_url(media_files.mp4), "--quality", "audio", "--audio-format", "mp3",
-              "-o", str(out)], env=env,
+        app,
+        [
+            "download",
+            media_url(media_files.mp4),
+            "--quality",
+            "audio",
+            "--audio-format",
+            "mp3",
+            "-o",
+            str(out),
+        ],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     (file,) = list(out.iterdir())
     assert file.suffix == ".mp3" and str(file) in result.stdout
-    probe = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(file)],
-        capture_output=True, check=True, text=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(file)],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    )
     assert probe["streams"][0]["codec_name"] == "mp3"
     assert "100%" in result.stderr and "done" in result.stderr
 
@@ -48,8 +63,9 @@ def test_download_writes_the_file_and_shows_progress(
 def test_download_failure_exits_non_zero_with_the_code(
     env: dict[str, str], media_url: Callable[..., str], media_files: MediaFiles, tmp_path: Path
 ) -> None:
-    result = runner.invoke(app, ["download", media_url(media_files.nomedia_page), "-o", str(tmp_path)],
-                           env=env)
+    result = runner.invoke(
+        app, ["download", media_url(media_files.nomedia_page), "-o", str(tmp_path)], env=env
+    )
     assert result.exit_code == 1 and "unsupported_url" in result.stderr
 
 

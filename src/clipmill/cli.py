@@ -43,35 +43,46 @@ def serve(
     import uvicorn
 
     from clipmill.api.app import create_app
-
     from clipmill.observability.logs import configure_logging
 
     settings = _settings(host=host, port=port)
     configure_logging()
-    console.print(f"clipmill {__version__} on http://{settings.host}:{settings.port}  "
-                  f"(data: {settings.data_dir})")
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None
+    console.print(
+        f"clipmill {__version__} on http://{settings.host}:{settings.port}  "
+        f"(data: {settings.data_dir})"
     )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 @app.command()
 def download(
     url: str,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to put the files.")] = Path("."),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to put the files.")] = Path(
+        "."
+    ),
     quality: Annotated[str, typer.Option(help="best, 2160p ... 360p, audio.")] = "best",
-    format: Annotated[str | None, typer.Option("--format", "-f", help="A yt-dlp format selector.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="A yt-dlp format selector.")
+    ] = None,
     container: Annotated[str | None, typer.Option(help="mp4, mkv or webm.")] = None,
-    audio_format: Annotated[str | None, typer.Option(help="mp3, m4a, flac, wav, opus, aac.")] = None,
+    audio_format: Annotated[
+        str | None, typer.Option(help="mp3, m4a, flac, wav, opus, aac.")
+    ] = None,
     audio_bitrate: Annotated[str | None, typer.Option(help="96k ... 320k.")] = None,
-    subtitles: Annotated[str | None, typer.Option(help="Comma-separated languages, e.g. en,de.")] = None,
+    subtitles: Annotated[
+        str | None, typer.Option(help="Comma-separated languages, e.g. en,de.")
+    ] = None,
     subtitle_format: Annotated[str, typer.Option(help="srt, vtt or ass.")] = "srt",
     embed_subtitles: Annotated[bool, typer.Option(help="Embed subtitles in the video.")] = False,
     thumbnail: Annotated[bool, typer.Option(help="Write the thumbnail.")] = False,
     embed_thumbnail: Annotated[bool, typer.Option(help="Embed the thumbnail.")] = False,
     embed_metadata: Annotated[bool, typer.Option(help="Embed title, artist, date...")] = False,
-    section: Annotated[list[str] | None, typer.Option(help="START-END in seconds; repeatable.")] = None,
-    filename: Annotated[str | None, typer.Option(help="Template, e.g. '%(title)s [%(id)s]'.")] = None,
+    section: Annotated[
+        list[str] | None, typer.Option(help="START-END in seconds; repeatable.")
+    ] = None,
+    filename: Annotated[
+        str | None, typer.Option(help="Template, e.g. '%(title)s [%(id)s]'.")
+    ] = None,
 ) -> None:
     """Download URL with a progress bar: the same pipeline as the service, no server needed."""
     from pydantic import ValidationError
@@ -79,13 +90,21 @@ def download(
     from clipmill.media.options import DownloadOptions
 
     values: dict[str, Any] = {"quality": quality, "embed_metadata": embed_metadata}
-    for key, value in (("format", format), ("container", container), ("audio_format", audio_format),
-                       ("audio_bitrate", audio_bitrate), ("filename", filename)):
+    for key, value in (
+        ("format", format),
+        ("container", container),
+        ("audio_format", audio_format),
+        ("audio_bitrate", audio_bitrate),
+        ("filename", filename),
+    ):
         if value is not None:
             values[key] = value
     if subtitles:
-        values["subtitles"] = {"languages": subtitles.split(","), "format": subtitle_format,
-                               "embed": embed_subtitles}
+        values["subtitles"] = {
+            "languages": subtitles.split(","),
+            "format": subtitle_format,
+            "embed": embed_subtitles,
+        }
     if thumbnail or embed_thumbnail:
         values["thumbnail"] = {"write": thumbnail, "embed": embed_thumbnail}
     if section:
@@ -134,7 +153,9 @@ def _run_download(url: str, options: Any, output: Path) -> int:
         total = msg.data.get("total_bytes")
         fields: dict[str, Any] = {"stage": msg.stage}
         if total:
-            progress.update(task, total=total, completed=msg.data.get("downloaded_bytes") or 0, **fields)
+            progress.update(
+                task, total=total, completed=msg.data.get("downloaded_bytes") or 0, **fields
+            )
         elif msg.stage not in ("downloading",):
             progress.update(task, **fields)
         if msg.type == "status" and msg.status in ("completed", "failed", "cancelled"):
@@ -154,7 +175,9 @@ def _run_download(url: str, options: Any, output: Path) -> int:
             if record.status.value == "completed":
                 progress.update(task, completed=progress.tasks[0].total, stage="done")
         if record.status.value != "completed":
-            console.print(f"[red]{record.error_code or record.status.value}[/]: {record.error_message}")
+            console.print(
+                f"[red]{record.error_code or record.status.value}[/]: {record.error_message}"
+            )
             return 1
         output.mkdir(parents=True, exist_ok=True)
         for file in c.jobs.files(LOCAL_USER, job.id):
@@ -190,16 +213,30 @@ def info(url: str) -> None:
         console.print(f"[red]{exc.code}[/]: {exc.message}")
         raise typer.Exit(1) from None
     out.print(f"[bold]{meta.title}[/]")
-    for label, value in (("uploader", meta.uploader), ("duration", meta.duration),
-                         ("uploaded", meta.upload_date), ("url", meta.webpage_url),
-                         ("thumbnail", meta.thumbnail)):
+    for label, value in (
+        ("uploader", meta.uploader),
+        ("duration", meta.duration),
+        ("uploaded", meta.upload_date),
+        ("url", meta.webpage_url),
+        ("thumbnail", meta.thumbnail),
+    ):
         if value is not None:
             out.print(f"  {label}: {value}")
     table = Table("id", "ext", "resolution", "fps", "vcodec", "acodec", "size", "tbr")
     for f in meta.formats:
-        size = f"{'~' if f.filesize_estimated else ''}{f.filesize / 1e6:.1f} MB" if f.filesize else ""
-        table.add_row(f.format_id, f.ext or "", f.resolution or "", f"{f.fps or ''}",
-                      f.vcodec or "", f.acodec or "", size, f"{f.tbr or ''}")
+        size = (
+            f"{'~' if f.filesize_estimated else ''}{f.filesize / 1e6:.1f} MB" if f.filesize else ""
+        )
+        table.add_row(
+            f.format_id,
+            f.ext or "",
+            f.resolution or "",
+            f"{f.fps or ''}",
+            f.vcodec or "",
+            f.acodec or "",
+            size,
+            f"{f.tbr or ''}",
+        )
     out.print(table)
 
 

@@ -1,4 +1,4 @@
-"""Settings: one object, read from the environment (prefix ``CLIPMILL_``) and an optional ``.env``."""
+"""Settings: one object, from the environment (prefix ``CLIPMILL_``) and an optional ``.env``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     socket_timeout: float = Field(20.0, gt=0)
 
     # security
-    secret_key: str | None = Field(None, description="Signs links; generated into data_dir if unset.")
+    secret_key: str | None = Field(
+        None, description="Signs links; generated into data_dir if unset."
+    )
     allow_private_networks: bool = Field(
         False, description="Let jobs reach loopback/private addresses (tests, home labs)."
     )

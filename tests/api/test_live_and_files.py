@@ -25,7 +25,7 @@ def producing(ctx: JobContext) -> None:
     ctx.stage(JobStage.FINALIZING, "Storing files.")
     src = ctx.workdir / "out.bin"
     src.write_bytes(PAYLOAD)
-    ctx.save_file(src, role="media", name="Ünïcode \"title\".mp4", content_type="video/mp4")
+    ctx.save_file(src, role="media", name='Ünïcode "title".mp4', content_type="video/mp4")
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def _job(client: TestClient, kind: JobKind = JobKind.DOWNLOAD) -> str:
     return client.container.jobs.create(LOCAL_USER, kind, {"url": "http://x"}).id  # type: ignore[attr-defined]
 
 
-def test_websocket_sends_initial_status_then_updates_then_completed(client: TestClient, gate: Gate) -> None:
+def test_websocket_sends_initial_status_then_updates_then_completed(
+    client: TestClient, gate: Gate
+) -> None:
     job_id = _job(client, JobKind.SHORTS)
     wait_for(lambda: job_id in gate.started)
     with client.websocket_connect(f"/ws/{job_id}") as ws:
@@ -63,7 +65,9 @@ def test_websocket_sends_initial_status_then_updates_then_completed(client: Test
                 break
     assert envelopes[-1]["data"]["status"] == "completed"
     assert envelopes[-1]["data"]["progress"] == 100.0
-    assert {"job_id", "status", "stage", "progress", "message", "timestamp"} <= set(envelopes[-1]["data"])
+    assert {"job_id", "status", "stage", "progress", "message", "timestamp"} <= set(
+        envelopes[-1]["data"]
+    )
 
 
 def test_websocket_for_unknown_job_says_not_found(client: TestClient) -> None:
@@ -79,8 +83,10 @@ def test_sse_replays_the_same_envelopes(client: TestClient) -> None:
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/event-stream")
         body = "".join(resp.iter_text())
-    events = [line[len("event: "):] for line in body.splitlines() if line.startswith("event: ")]
-    datas = [json.loads(line[len("data: "):]) for line in body.splitlines() if line.startswith("data: ")]
+    events = [line[len("event: ") :] for line in body.splitlines() if line.startswith("event: ")]
+    datas = [
+        json.loads(line[len("data: ") :]) for line in body.splitlines() if line.startswith("data: ")
+    ]
     assert events == ["initial_status"] and datas[0]["data"]["status"] == "completed"
 
 
@@ -90,14 +96,22 @@ def test_sse_streams_live_stages_in_order(client: TestClient, gate: Gate) -> Non
     gate.release.set()
     with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as resp:
         lines = [line for line in resp.iter_lines() if line.startswith("event: ")]
-    assert lines[0] == "event: initial_status" and lines[-1] in ("event: job_completed", "event: initial_status")
+    assert lines[0] == "event: initial_status" and lines[-1] in (
+        "event: job_completed",
+        "event: initial_status",
+    )
 
 
 def test_error_envelope_for_unknown_job_and_bad_query(client: TestClient) -> None:
     resp = client.get("/api/v1/jobs/does-not-exist")
     assert resp.status_code == 404
-    assert resp.json() == {"error": {"code": "not_found", "message": "No job does-not-exist.",
-                                     "details": {"resource": "job"}}}
+    assert resp.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "No job does-not-exist.",
+            "details": {"resource": "job"},
+        }
+    }
     resp = client.get("/api/v1/jobs", params={"limit": 0})
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid_option"
     assert resp.json()["error"]["fields"][0]["field"] == "limit"
@@ -108,8 +122,12 @@ def test_error_envelope_for_unknown_job_and_bad_query(client: TestClient) -> Non
 
 def test_cancel_twice_is_a_conflict(client: TestClient, gate: Gate) -> None:
     job_id = _job(client, JobKind.SHORTS)
-    assert client.post(f"/api/v1/jobs/{job_id}/cancel", json={"reason": "changed my mind"}).json()[
-        "status"] == "cancelled"
+    assert (
+        client.post(f"/api/v1/jobs/{job_id}/cancel", json={"reason": "changed my mind"}).json()[
+            "status"
+        ]
+        == "cancelled"
+    )
     resp = client.post(f"/api/v1/jobs/{job_id}/cancel")
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "invalid_transition"
 
@@ -124,7 +142,7 @@ def test_signed_link_serves_ranges_type_and_utf8_name(client: TestClient) -> Non
     assert resp.status_code == 200 and resp.content == PAYLOAD
     assert resp.headers["content-type"] == "video/mp4"
     assert resp.headers["content-disposition"] == (
-        "attachment; filename=\"Unicode _title_.mp4\"; "
+        'attachment; filename="Unicode _title_.mp4"; '
         "filename*=UTF-8''%C3%9Cn%C3%AFcode%20%22title%22.mp4"
     )
     part = client.get(file["url"], headers={"Range": "bytes=100-199"})

@@ -37,15 +37,19 @@ def client(container: Container) -> Iterator[TestClient]:
 def ffprobe(path: Path) -> dict:  # type: ignore[type-arg]
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True, check=True, text=True,
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
     return json.loads(out)  # type: ignore[no-any-return]
 
 
 def finish(client: TestClient, job_id: str, timeout: float = 90) -> dict:  # type: ignore[type-arg]
     wait_for(
-        lambda: client.get(f"/api/v1/download/{job_id}").json()["status"]
-        in ("completed", "failed", "cancelled"),
+        lambda: (
+            client.get(f"/api/v1/download/{job_id}").json()["status"]
+            in ("completed", "failed", "cancelled")
+        ),
         timeout,
         0.1,
     )
@@ -81,10 +85,15 @@ def test_preview_shows_title_duration_and_formats(
 def test_download_mp4_through_the_api_and_fetch_the_file(
     client: TestClient, media_url: Callable[..., str], media_files: MediaFiles, tmp_path: Path
 ) -> None:
-    resp = client.post("/api/v1/download", json={"url": media_url(media_files.page), "quality": "360p"})
+    resp = client.post(
+        "/api/v1/download", json={"url": media_url(media_files.page), "quality": "360p"}
+    )
     assert resp.status_code == 202
     job = finish(client, resp.json()["id"])
-    assert job["status"] == "completed", (job["error"], client.get(f"/api/v1/download/{job['id']}/logs").json())
+    assert job["status"] == "completed", (
+        job["error"],
+        client.get(f"/api/v1/download/{job['id']}/logs").json(),
+    )
     assert job["title"].startswith(media_files.page_title) and job["progress"]["percent"] == 100.0
     media = [f for f in job["files"] if f["role"] == "media"]
     assert len(media) == 1 and media[0]["name"].endswith(".mp4")
@@ -93,19 +102,25 @@ def test_download_mp4_through_the_api_and_fetch_the_file(
     assert media_files.page_title in got.headers["content-disposition"]
     out = tmp_path / "got.mp4"
     out.write_bytes(got.content)
-    video = [s for s in ffprobe(out)["streams"] if s["codec_type"] == "video"][0]
+    video = next(s for s in ffprobe(out)["streams"] if s["codec_type"] == "video")
     assert video["codec_name"] == "h264" and video["height"] == 360
     logs = client.get(f"/api/v1/download/{job['id']}/logs").json()["lines"]
     assert logs, "the job keeps its yt-dlp log lines"
-    stages = [e.stage for e in client.app.state.container.jobs.events(  # type: ignore[attr-defined]
-        __import__("clipmill.accounts.principal").accounts.principal.LOCAL_USER, job["id"])]
+    stages = [
+        e.stage
+        for e in client.app.state.container.jobs.events(  # type: ignore[attr-defined]
+            __import__("clipmill.accounts.principal").accounts.principal.LOCAL_USER, job["id"]
+        )
+    ]
     assert "downloading" in stages and "finalizing" in stages
 
 
 def test_websocket_sequence_for_a_real_download(
     client: TestClient, throttled_url: Callable[..., str], media_files: MediaFiles
 ) -> None:
-    job_id = client.post("/api/v1/download", json={"url": throttled_url(media_files.mp4, 400_000)}).json()["id"]
+    job_id = client.post(
+        "/api/v1/download", json={"url": throttled_url(media_files.mp4, 400_000)}
+    ).json()["id"]
     with client.websocket_connect(f"/ws/{job_id}") as ws:
         envelopes = []
         while True:
@@ -134,10 +149,15 @@ def test_websocket_sequence_for_a_real_download(
     ids=["non-media-page", "404-origin", "over-size", "over-size-chunked"],
 )
 def test_bad_sources_fail_with_stable_codes(
-    client: TestClient, media_server: MediaServer, media_files: MediaFiles,
-    make_url: Callable[[MediaServer, MediaFiles], str], code: str,
+    client: TestClient,
+    media_server: MediaServer,
+    media_files: MediaFiles,
+    make_url: Callable[[MediaServer, MediaFiles], str],
+    code: str,
 ) -> None:
-    job_id = client.post("/api/v1/download", json={"url": make_url(media_server, media_files)}).json()["id"]
+    job_id = client.post(
+        "/api/v1/download", json={"url": make_url(media_server, media_files)}
+    ).json()["id"]
     job = finish(client, job_id)
     assert job["status"] == "failed" and job["error"]["code"] == code, job
     assert job["files"] == []
@@ -148,34 +168,54 @@ def test_bad_requests_are_refused_before_a_job_exists(client: TestClient, tmp_pa
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid_url"
     resp = client.post("/api/v1/download", json={"url": "http://x.test/v", "quality": "999p"})
     assert resp.status_code == 422 and resp.json()["error"]["fields"][0]["field"] == "quality"
-    resp = client.post("/api/v1/download", json={"url": "http://x.test/v", "audio_bitrate": "5k",
-                                                  "quality": "audio"})
+    resp = client.post(
+        "/api/v1/download",
+        json={"url": "http://x.test/v", "audio_bitrate": "5k", "quality": "audio"},
+    )
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid_option"
     assert client.get("/api/v1/jobs").json()["total"] == 0
 
 
-def test_private_addresses_are_blocked_by_default(tmp_path: Path, media_url: Callable[..., str],
-                                                  media_files: MediaFiles) -> None:
+def test_private_addresses_are_blocked_by_default(
+    tmp_path: Path, media_url: Callable[..., str], media_files: MediaFiles
+) -> None:
     c = make_container(tmp_path / "strict", None, allow_private_networks=False)
     with TestClient(create_app(container=c)) as client:
-        for url in (media_url(media_files.mp4), "http://169.254.169.254/latest/meta-data",
-                    "http://[::1]/x", "http://10.0.0.1/a.mp4"):
+        for url in (
+            media_url(media_files.mp4),
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/x",
+            "http://10.0.0.1/a.mp4",
+        ):
             resp = client.post("/api/v1/download", json={"url": url})
-            assert resp.status_code == 422 and resp.json()["error"]["code"] == "blocked_address", url
+            assert resp.status_code == 422 and resp.json()["error"]["code"] == "blocked_address", (
+                url
+            )
         resp = client.get("/api/v1/metadata", params={"url": media_url(media_files.mp4)})
         assert resp.json()["error"]["code"] == "blocked_address"
     c.stop()
 
 
 def test_cancel_mid_download_is_fast_and_leaves_nothing(
-    client: TestClient, container: Container, throttled_url: Callable[..., str],
+    client: TestClient,
+    container: Container,
+    throttled_url: Callable[..., str],
     media_files: MediaFiles,
 ) -> None:
     before = child_pids()
     url = throttled_url(media_files.mp4, 20_000)  # would take many seconds
     job_id = client.post("/api/v1/download", json={"url": url}).json()["id"]
-    wait_for(lambda: (client.get(f"/api/v1/download/{job_id}").json()["progress"]
-                      .get("downloaded_bytes") or 0) > 0, 30, 0.05)
+    wait_for(
+        lambda: (
+            (
+                client.get(f"/api/v1/download/{job_id}").json()["progress"].get("downloaded_bytes")
+                or 0
+            )
+            > 0
+        ),
+        30,
+        0.05,
+    )
     started = time.monotonic()
     resp = client.delete(f"/api/v1/download/{job_id}")
     assert resp.status_code == 200 and resp.json()["status"] == "cancelled"
@@ -188,20 +228,34 @@ def test_cancel_mid_download_is_fast_and_leaves_nothing(
 
 
 def test_restart_mid_download_completes_the_job(
-    tmp_path: Path, throttled_url: Callable[..., str], media_files: MediaFiles,
+    tmp_path: Path,
+    throttled_url: Callable[..., str],
+    media_files: MediaFiles,
     media_server: MediaServer,
 ) -> None:
     data = tmp_path / "restart"
     first = make_container(data, None)
     first.start()
-    job_id = first.extras.setdefault(
-        "downloads", __import__("clipmill.downloads.service", fromlist=["x"]).DownloadService(
-            first.jobs, first.settings)
-    ).submit(__import__("clipmill.accounts.principal", fromlist=["x"]).LOCAL_USER,
-             __import__("clipmill.downloads.schemas", fromlist=["x"]).DownloadRequest(
-                 url=throttled_url(media_files.mp4, 60_000))).id
-    wait_for(lambda: (first.jobs.load(job_id).progress_info or {}).get("downloaded_bytes", 0) > 50_000,
-             30, 0.05)
+    job_id = (
+        first.extras.setdefault(
+            "downloads",
+            __import__("clipmill.downloads.service", fromlist=["x"]).DownloadService(
+                first.jobs, first.settings
+            ),
+        )
+        .submit(
+            __import__("clipmill.accounts.principal", fromlist=["x"]).LOCAL_USER,
+            __import__("clipmill.downloads.schemas", fromlist=["x"]).DownloadRequest(
+                url=throttled_url(media_files.mp4, 60_000)
+            ),
+        )
+        .id
+    )
+    wait_for(
+        lambda: (first.jobs.load(job_id).progress_info or {}).get("downloaded_bytes", 0) > 50_000,
+        30,
+        0.05,
+    )
     first.stop()  # the process goes away mid-download
     assert first.jobs.load(job_id).status.value == "processing"
 
@@ -219,19 +273,29 @@ def test_restart_mid_download_completes_the_job(
         second.stop()
 
 
-def test_clipx_aliases(client: TestClient, media_url: Callable[..., str], media_files: MediaFiles) -> None:
+def test_clipx_aliases(
+    client: TestClient, media_url: Callable[..., str], media_files: MediaFiles
+) -> None:
     preview = client.post("/api/preview", json={"url": media_url(media_files.mp4)}).json()
     assert preview["status"] == "success"
     assert set(preview["data"]) == {"title", "thumbnail", "duration", "formats"}
-    started = client.post("/api/download", json={"url": media_url(media_files.mp4), "format": "mp3",
-                                                  "resolution": "best"})
+    started = client.post(
+        "/api/download",
+        json={"url": media_url(media_files.mp4), "format": "mp3", "resolution": "best"},
+    )
     assert started.status_code == 202 and started.json()["status"] in ("queued", "processing")
     download_id = started.json()["downloadId"]
-    wait_for(lambda: client.get(f"/api/download/status/{download_id}").json()["status"] == "completed",
-             60, 0.1)
+    wait_for(
+        lambda: client.get(f"/api/download/status/{download_id}").json()["status"] == "completed",
+        60,
+        0.1,
+    )
     status = client.get(f"/api/download/status/{download_id}").json()
     assert status["progress"] == 100.0 and status["fileUrl"]
     assert client.get(status["fileUrl"]).headers["content-type"] == "audio/mpeg"
-    other = client.post("/api/download", json={"url": media_url(media_files.webm)}).json()["downloadId"]
+    other = client.post("/api/download", json={"url": media_url(media_files.webm)}).json()[
+        "downloadId"
+    ]
     assert client.post("/api/download/cancel", json={"downloadId": other}).json() in (
-        {"status": "cancelled"},)
+        {"status": "cancelled"},
+    )

@@ -57,7 +57,10 @@ def test_a_clipmill_error_fails_the_job_with_its_code(tmp_path: Path) -> None:
     try:
         job = wait_terminal(c, c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {}).id)
         assert (job.status, job.error_code, job.error_message) == (
-            JobStatus.FAILED, "broken_media", "The file is not a video.")
+            JobStatus.FAILED,
+            "broken_media",
+            "The file is not a video.",
+        )
     finally:
         c.stop()
 
@@ -211,14 +214,22 @@ def test_parent_completes_when_children_end_and_fails_when_none_succeed(tmp_path
     c = make_container(tmp_path, {JobKind.DOWNLOAD: child})
     c.start()
     try:
-        for fails, expected in (([False, True], JobStatus.COMPLETED), ([True, True], JobStatus.FAILED)):
+        for fails, expected in (
+            ([False, True], JobStatus.COMPLETED),
+            ([True, True], JobStatus.FAILED),
+        ):
             parent = c.jobs.create(LOCAL_USER, JobKind.BATCH, {}, enqueue=False)
             c.jobs.update(parent.id, result={"expanded": True})
             with c.sessions() as s, s.begin():  # a parent is processing while items run
                 from clipmill.jobs.models import Job
+
                 s.get(Job, parent.id).status = "processing"  # type: ignore[union-attr]
-            kids = [c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {"fail": f}, parent_id=parent.id,
-                                  item_index=i) for i, f in enumerate(fails)]
+            kids = [
+                c.jobs.create(
+                    LOCAL_USER, JobKind.DOWNLOAD, {"fail": f}, parent_id=parent.id, item_index=i
+                )
+                for i, f in enumerate(fails)
+            ]
             for k in kids:
                 wait_terminal(c, k.id)
             done = wait_terminal(c, parent.id)

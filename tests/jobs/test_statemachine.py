@@ -5,9 +5,15 @@ from clipmill.jobs.enums import JobStatus as S
 from clipmill.jobs.statemachine import can_transition, check_transition
 
 LEGAL = {
-    (S.PENDING, S.QUEUED), (S.QUEUED, S.PROCESSING), (S.PROCESSING, S.COMPLETED),
-    (S.PROCESSING, S.FAILED), (S.PENDING, S.CANCELLED), (S.QUEUED, S.CANCELLED),
-    (S.PROCESSING, S.CANCELLED), (S.FAILED, S.QUEUED), (S.CANCELLED, S.QUEUED),
+    (S.PENDING, S.QUEUED),
+    (S.QUEUED, S.PROCESSING),
+    (S.PROCESSING, S.COMPLETED),
+    (S.PROCESSING, S.FAILED),
+    (S.PENDING, S.CANCELLED),
+    (S.QUEUED, S.CANCELLED),
+    (S.PROCESSING, S.CANCELLED),
+    (S.FAILED, S.QUEUED),
+    (S.CANCELLED, S.QUEUED),
     (S.PROCESSING, S.QUEUED),
 }
 

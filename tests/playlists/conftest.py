@@ -26,7 +26,6 @@ from tests.support.containers import make_container
 from tests.support.feeds import TEST_EXTRACTORS
 
 
-
 class FakeDownloads:
     """A download pipeline without the network: stores one small file named like a real one.
 

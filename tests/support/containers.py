@@ -34,9 +34,7 @@ def make_container(
     return bootstrap(make_settings(data_dir, **overrides), pipelines=pipelines)
 
 
-def wait_for(
-    predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02
-) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -39,7 +39,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
         fields.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
-    summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
+    summary = "; ".join(
+        f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields
+    )
     return JSONResponse(
         envelope("invalid_option", summary or "Invalid request.", fields=fields), status_code=422
     )

@@ -1,7 +1,7 @@
 """Live job updates as envelopes, shared by the WebSocket and the SSE endpoints.
 
-    {"type": "initial_status" | "job_update" | "job_completed" | "job_failed",
-     "data": {"job_id", "status", "stage", "progress", "message", "timestamp", ...}}
+{"type": "initial_status" | "job_update" | "job_completed" | "job_failed",
+ "data": {"job_id", "status", "stage", "progress", "message", "timestamp", ...}}
 """
 
 from __future__ import annotations

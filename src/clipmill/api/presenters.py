@@ -37,12 +37,15 @@ def job_out(
     container: Container, job: JobRecord, base: str, files: list[FileRecord] | None = None
 ) -> JobOut:
     info = job.progress_info or {}
-    progress = ProgressOut(percent=round(job.progress, 2), **{
-        k: v for k, v in info.items() if k in ProgressOut.model_fields and k != "percent"
-    })
+    progress = ProgressOut(
+        percent=round(job.progress, 2),
+        **{k: v for k, v in info.items() if k in ProgressOut.model_fields and k != "percent"},
+    )
     if files is None:
         files = container.jobs.files_of([job.id])[job.id]
-    error = ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    error = (
+        ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
+    )
     return JobOut(
         id=job.id,
         kind=job.kind,

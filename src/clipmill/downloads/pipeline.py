@@ -27,13 +27,17 @@ def run_download(ctx: JobContext) -> None:
     current = {"stage": JobStage.DOWNLOADING}
 
     def on_progress(update: Any) -> None:
-        stage = JobStage.POSTPROCESSING if update.stage == "postprocessing" else JobStage.DOWNLOADING
+        stage = (
+            JobStage.POSTPROCESSING if update.stage == "postprocessing" else JobStage.DOWNLOADING
+        )
         if stage is JobStage.POSTPROCESSING and current["stage"] is JobStage.DOWNLOADING:
             current["stage"] = stage
             ctx.stage(stage, update.message or "Postprocessing.")
         info = {name: getattr(update, name, None) for name in _PROGRESS_FIELDS}
         percent = update.percent if update.percent is not None else 0.0
-        ctx.progress(percent, message=update.message, **{k: v for k, v in info.items() if v is not None})
+        ctx.progress(
+            percent, message=update.message, **{k: v for k, v in info.items() if v is not None}
+        )
 
     result = isolation.run_download(
         url,

@@ -28,8 +28,12 @@ def metadata_of(info: Any) -> MetadataOut:
     """MediaInfo (from the media layer) to the API's metadata shape."""
     data = _plain(info)
     formats = [FormatOut.model_validate(_plain(f)) for f in data.get("formats") or []]
-    chapters = [_plain(c) if not isinstance(c, (tuple, list)) else
-                {"start": c[0], "end": c[1], "title": c[2]} for c in data.get("chapters") or []]
+    chapters = [
+        _plain(c)
+        if not isinstance(c, (tuple, list))
+        else {"start": c[0], "end": c[1], "title": c[2]}
+        for c in data.get("chapters") or []
+    ]
     subtitles = data.get("subtitles") or []
     if isinstance(subtitles, dict):
         subtitles = sorted(subtitles)

@@ -19,7 +19,7 @@ class JobRepository:
 
     # -- owner-scoped --------------------------------------------------------------------------
     @staticmethod
-    def owned(owner_id: str) -> Select[tuple[Job]]:
+    def owned(owner_id: str) -> Select[Job]:
         """Every owner-facing read starts here: another user's job simply does not exist."""
         return select(Job).where(Job.owner_id == owner_id)
 

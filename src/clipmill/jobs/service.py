@@ -240,7 +240,11 @@ class JobService:
         return record
 
     def set_stage(
-        self, job_id: str, stage: JobStage, message: str | None = None, progress: float | None = None
+        self,
+        job_id: str,
+        stage: JobStage,
+        message: str | None = None,
+        progress: float | None = None,
     ) -> None:
         with self._tx() as (session, repo):
             job = repo.get(job_id)
@@ -292,7 +296,9 @@ class JobService:
         with self._tx() as (session, _repo):
             session.add(JobLog(job_id=job_id, level=level, line=line[:MAX_LOG_LINE]))
 
-    def update(self, job_id: str, *, title: str | None = None, result: dict[str, Any] | None = None) -> None:
+    def update(
+        self, job_id: str, *, title: str | None = None, result: dict[str, Any] | None = None
+    ) -> None:
         """Set the title or merge keys into the result while the job runs."""
         with self._result_lock, self._tx() as (_s, repo):
             job = repo.get(job_id, lock=True)
@@ -319,15 +325,23 @@ class JobService:
             _s.flush()
             return FileRecord.model_validate(row)
 
-    def complete(self, job_id: str, result: dict[str, Any] | None = None, message: str = "Done.") -> bool:
+    def complete(
+        self, job_id: str, result: dict[str, Any] | None = None, message: str = "Done."
+    ) -> bool:
         values: dict[str, Any] = {
-            "stage": JobStage.DONE.value, "progress": 100.0, "finished_at": utcnow(), "message": message
+            "stage": JobStage.DONE.value,
+            "progress": 100.0,
+            "finished_at": utcnow(),
+            "message": message,
         }
         return self._finish(job_id, JobStatus.COMPLETED, values, result)
 
     def fail(self, job_id: str, code: str, message: str) -> bool:
         values: dict[str, Any] = {
-            "error_code": code, "error_message": message, "finished_at": utcnow(), "message": message
+            "error_code": code,
+            "error_message": message,
+            "finished_at": utcnow(),
+            "message": message,
         }
         return self._finish(job_id, JobStatus.FAILED, values, None)
 
@@ -356,7 +370,9 @@ class JobService:
             done = expanded and counts.total and counts.finished == counts.total
         if done and status == JobStatus.PROCESSING:
             if counts.completed:
-                self.complete(parent_id, message=f"{counts.completed} of {counts.total} items done.")
+                self.complete(
+                    parent_id, message=f"{counts.completed} of {counts.total} items done."
+                )
             else:
                 self.fail(parent_id, "all_items_failed", "No item could be downloaded.")
         return counts
@@ -398,7 +414,10 @@ class JobService:
     def _requeue(self, job_id: str, message: str, *, force: bool) -> None:
         with self._tx() as (session, repo):
             values: dict[str, Any] = {
-                "error_code": None, "error_message": None, "finished_at": None, "message": message
+                "error_code": None,
+                "error_message": None,
+                "finished_at": None,
+                "message": message,
             }
             if force:
                 values.update(progress=0.0, stage=JobStage.INITIALIZING.value, result=None)

@@ -1,9 +1,9 @@
 """The job state machine, shared by every kind.
 
-    pending -> queued -> processing -> completed | failed
-    pending | queued | processing -> cancelled
-    failed | cancelled -> queued          (retry)
-    processing -> queued                  (recovery: the worker running it was lost)
+pending -> queued -> processing -> completed | failed
+pending | queued | processing -> cancelled
+failed | cancelled -> queued          (retry)
+processing -> queued                  (recovery: the worker running it was lost)
 """
 
 from __future__ import annotations

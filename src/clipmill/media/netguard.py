@@ -121,7 +121,9 @@ class NetGuard:
         if reason is not None:
             shown = f"{host} ({address})" if host and host != str(address) else str(address)
             raise BlockedAddress(
-                f"refusing to connect to {shown}: {reason} address", address=str(address)
+                f"refusing to connect to {shown}: {reason} address (the server's operator can "
+                "allow it with CLIPMILL_ALLOWED_NETWORKS or CLIPMILL_ALLOW_PRIVATE_NETWORKS)",
+                address=str(address),
             )
 
     def check_host(self, host: str, port: int | None = None) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
@@ -15,7 +16,7 @@ def configure_logging(level: str = "INFO") -> None:
         if sys.stderr.isatty()
         else structlog.processors.JSONRenderer()
     )
-    shared = [
+    shared: list[Any] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

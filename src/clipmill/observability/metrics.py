@@ -21,20 +21,28 @@ class Metrics:
     def __init__(self, bus: EventBus, queue: LocalQueue) -> None:
         self.registry = CollectorRegistry()
         self.events = Counter(
-            "clipmill_job_events_total", "Job events by type and status.", ["type", "status"],
+            "clipmill_job_events_total",
+            "Job events by type and status.",
+            ["type", "status"],
             registry=self.registry,
         )
         self.finished = Counter(
-            "clipmill_jobs_finished_total", "Jobs that reached a final status.", ["status"],
+            "clipmill_jobs_finished_total",
+            "Jobs that reached a final status.",
+            ["status"],
             registry=self.registry,
         )
         self.failures = Counter(
-            "clipmill_job_failures_total", "Failed jobs by error code.", ["code"],
+            "clipmill_job_failures_total",
+            "Failed jobs by error code.",
+            ["code"],
             registry=self.registry,
         )
         self.download_speed = Histogram(
-            "clipmill_download_speed_bytes_per_second", "Download speed samples.",
-            buckets=(1e4, 1e5, 1e6, 1e7, 5e7, 1e8, 1e9), registry=self.registry,
+            "clipmill_download_speed_bytes_per_second",
+            "Download speed samples.",
+            buckets=(1e4, 1e5, 1e6, 1e7, 5e7, 1e8, 1e9),
+            registry=self.registry,
         )
         running = Gauge("clipmill_jobs_running", "Jobs running now.", registry=self.registry)
         running.set_function(lambda: len(queue.running()))

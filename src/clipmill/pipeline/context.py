@@ -41,7 +41,9 @@ class JobContext:
         if self.cancel.is_set():
             raise JobCancelled("The job was cancelled.")
 
-    def stage(self, stage: JobStage, message: str | None = None, progress: float | None = None) -> None:
+    def stage(
+        self, stage: JobStage, message: str | None = None, progress: float | None = None
+    ) -> None:
         self.check_cancelled()
         self.jobs.set_stage(self.job_id, stage, message, progress)
 

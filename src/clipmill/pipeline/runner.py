@@ -61,7 +61,9 @@ class JobRunner:
         pipeline = self.pipelines.get(job.kind)
         try:
             if pipeline is None:
-                raise ClipmillError(f"No pipeline for {job.kind.value} jobs.", code="unsupported_kind")
+                raise ClipmillError(
+                    f"No pipeline for {job.kind.value} jobs.", code="unsupported_kind"
+                )
             outcome = pipeline(ctx)
             ctx.check_cancelled()
             if outcome is WAITING:

@@ -23,7 +23,9 @@ class LinkSigner:
         try:
             payload = self._serializer.loads(token, max_age=self.ttl)
         except SignatureExpired as exc:
-            raise Forbidden("This link has expired; ask for a new one.", code="link_expired") from exc
+            raise Forbidden(
+                "This link has expired; ask for a new one.", code="link_expired"
+            ) from exc
         except BadSignature as exc:
             raise Forbidden("This link is not valid.", code="link_invalid") from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("f"), str):

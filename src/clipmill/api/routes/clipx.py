@@ -90,7 +90,9 @@ def status(
     }
     if job.status is JobStatus.COMPLETED:
         files = container.jobs.files(owner, job.id)
-        media = next((f for f in files if f.role in ("media", "audio")), files[0] if files else None)
+        media = next(
+            (f for f in files if f.role in ("media", "audio")), files[0] if files else None
+        )
         if media is not None:
             body["fileUrl"] = file_url(container, media, base)
     if job.error_message or job.message:

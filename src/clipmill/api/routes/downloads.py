@@ -22,7 +22,7 @@ UrlQuery = Annotated[str, Query(min_length=1, max_length=4096, description="A pa
 
 
 def downloads(container: ContainerDep) -> DownloadService:
-    return container.extras["downloads"]  # type: ignore[no-any-return]
+    return container.extras["downloads"]
 
 
 @router.get("/metadata", response_model=MetadataOut, summary="What a URL is, without downloading")
@@ -46,7 +46,7 @@ def start_download(
     return job_out(container, job, base, files=[])
 
 
-def _download_job(container: ContainerDep, owner: PrincipalDep, job_id: str):  # type: ignore[no-untyped-def]
+def _download_job(container: ContainerDep, owner: PrincipalDep, job_id: str):
     job = container.jobs.get(owner, job_id)
     if job.kind is not JobKind.DOWNLOAD:
         raise NotFound(f"No download {job_id}.", resource="download")
@@ -54,7 +54,9 @@ def _download_job(container: ContainerDep, owner: PrincipalDep, job_id: str):  #
 
 
 @router.get("/download/{job_id}", response_model=JobOut, summary="A download's status and files")
-def get_download(job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep) -> JobOut:
+def get_download(
+    job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
+) -> JobOut:
     return job_out(container, _download_job(container, owner, job_id), base)
 
 

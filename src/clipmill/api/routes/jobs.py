@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
@@ -52,7 +52,9 @@ def list_jobs(
     base: BaseUrlDep,
     status: Annotated[JobStatus | None, Query(description="Filter by status.")] = None,
     status_filter: Annotated[JobStatus | None, Query(description="Alias of status.")] = None,
-    type: Annotated[str | None, Query(description="Kind (download, playlist, ...) or job_type.")] = None,
+    type: Annotated[
+        str | None, Query(description="Kind (download, playlist, ...) or job_type.")
+    ] = None,
     job_type: Annotated[str | None, Query(description="Alias of type.")] = None,
     parent_id: Annotated[str | None, Query()] = None,
     include_children: Annotated[bool, Query(description="Also list items of parents.")] = False,
@@ -80,7 +82,9 @@ def list_jobs(
 
 
 @router.get("/{job_id}", summary="One job with its progress, files, error and results")
-def get_job(job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep) -> dict:  # type: ignore[type-arg]
+def get_job(
+    job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
+) -> dict[str, Any]:
     return job_detail(container, owner, container.jobs.get(owner, job_id), base)
 
 
@@ -94,7 +98,9 @@ def job_logs(
     lines = container.jobs.logs(owner, job_id, limit)
     return LogsOut(
         job_id=job_id,
-        lines=[LogLineOut(time=line.created_at, level=line.level, line=line.line) for line in lines],
+        lines=[
+            LogLineOut(time=line.created_at, level=line.level, line=line.line) for line in lines
+        ],
     )
 
 
@@ -105,7 +111,7 @@ def cancel_job(
     owner: PrincipalDep,
     base: BaseUrlDep,
     body: Annotated[CancelIn | None, Body()] = None,
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     job = container.jobs.cancel(owner, job_id, body.reason if body else None)
     return job_detail(container, owner, job, base)
 
@@ -117,6 +123,6 @@ def retry_job(
     owner: PrincipalDep,
     base: BaseUrlDep,
     body: Annotated[RetryIn | None, Body()] = None,
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     job = container.jobs.retry(owner, job_id, force=bool(body and body.force))
     return job_detail(container, owner, job, base)

@@ -36,11 +36,13 @@ async def job_socket(websocket: WebSocket, job_id: str) -> None:
     summary="Job updates as Server-Sent Events (same envelopes as the WebSocket)",
     response_class=EventSourceResponse,
 )
-async def job_events(job_id: str, container: ContainerDep, owner: PrincipalDep) -> EventSourceResponse:
+async def job_events(
+    job_id: str, container: ContainerDep, owner: PrincipalDep
+) -> EventSourceResponse:
     stream = job_envelopes(container, owner, job_id)
     first = await anext(stream)  # a missing job is a 404 before the stream starts
 
-    async def events():  # type: ignore[no-untyped-def]
+    async def events():
         if first is not None:
             yield ServerSentEvent(data=json.dumps(first), event=first["type"])
         async for env in stream:
