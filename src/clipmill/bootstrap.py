@@ -6,9 +6,10 @@ clients at import time.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,9 @@ from clipmill.storage.sweeper import RetentionSweeper
 
 log = logging.getLogger(__name__)
 
+#: held (flock) by the process whose worker pool may recover the data dir's unfinished jobs
+WORKER_LOCK = "workers.lock"
+
 
 @dataclass
 class Container:
@@ -46,10 +50,21 @@ class Container:
     sweeper: RetentionSweeper
     extras: dict[str, Any] = field(default_factory=dict)
     started: bool = False
+    _lock_file: IO[str] | None = None
 
     def start(self, *, workers: bool = True, sweeper: bool = True, recover: bool = True) -> None:
-        """Start workers (re-queuing jobs a dead process left, unless `recover` is off)."""
+        """Start workers (re-queuing jobs a dead process left, unless `recover` is off).
+
+        Recovery needs the data dir's worker lock: a second process on the same data dir must
+        not mistake the first one's running jobs for lost ones and run them twice.
+        """
         if workers:
+            if recover and not self._take_worker_lock():
+                log.warning(
+                    "another clipmill process holds %s; not recovering its jobs",
+                    self.settings.data_dir / WORKER_LOCK,
+                )
+                recover = False
             self.queue.start(recover=recover)
         if sweeper:
             self.sweeper.start()
@@ -60,7 +75,22 @@ class Container:
         self.sweeper.stop()
         self.bus.close()
         self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the descriptor releases the flock
+            self._lock_file = None
         self.started = False
+
+    def _take_worker_lock(self) -> bool:
+        if self._lock_file is not None:
+            return True
+        handle = (self.settings.data_dir / WORKER_LOCK).open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
 
 
 def ensure_local_user(sessions: sessionmaker[Session]) -> None:

@@ -237,3 +237,39 @@ def test_parent_completes_when_children_end_and_fails_when_none_succeed(tmp_path
             assert done.result and done.result["counts"]["total"] == 2
     finally:
         c.stop()
+
+
+def test_a_full_disk_fails_the_job_with_storage_full(tmp_path: Path) -> None:
+    import errno
+
+    def pipeline(ctx: JobContext) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    c = make_container(tmp_path, {JobKind.DOWNLOAD: pipeline})
+    c.start()
+    try:
+        job = wait_terminal(c, c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {}).id)
+        assert (job.status, job.error_code) == (JobStatus.FAILED, "storage_full")
+    finally:
+        c.stop()
+
+
+def test_a_second_process_on_the_same_data_dir_does_not_rerun_running_jobs(tmp_path: Path) -> None:
+    gate = Gate()
+    first = make_container(tmp_path, {JobKind.DOWNLOAD: gate}, max_concurrent_jobs=1)
+    first.start()
+    job = first.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {})
+    wait_for(lambda: job.id in gate.started)
+
+    other_gate = Gate()
+    second = make_container(tmp_path, {JobKind.DOWNLOAD: other_gate})
+    second.start()  # cannot take the worker lock: must leave the running job alone
+    try:
+        assert first.jobs.load(job.id).status is JobStatus.PROCESSING
+        assert other_gate.started == []
+        gate.release.set()
+        assert wait_terminal(first, job.id).status is JobStatus.COMPLETED
+        assert other_gate.started == []
+    finally:
+        second.stop()
+        first.stop()

@@ -263,3 +263,23 @@ def test_a_bounded_selection_reads_only_the_pages_it_needs(
     done = wait_terminal(c, job.id, timeout=20)
     assert done.status is JobStatus.COMPLETED and not gated.release.is_set()
     assert c.jobs.child_counts(LOCAL_USER, job.id).total == 3
+
+
+def test_a_single_download_is_not_stuck_behind_a_long_playlist(
+    parent_container: ContainerFactory, feed_site: FeedSite
+) -> None:
+    from clipmill.downloads.service import DownloadService
+    from clipmill.media.options import DownloadOptions
+
+    hold = threading.Event()
+    fake = FakeDownloads(hold=hold)
+    c = parent_container(fake, max_concurrent_jobs=1)
+    url = feed_site.numbered_feed("fair20", 20)
+    parent = c.extras["parents"].start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
+    wait_for(lambda: len(fake.runs) == 1)  # the parent has listed all; item 1 runs, 19 wait
+    single_url = feed_site.base_url + "/single.mp4"
+    single = DownloadService(c.jobs, c.settings).start(LOCAL_USER, single_url, DownloadOptions())
+    hold.set()
+    wait_terminal(c, single.id)
+    wait_terminal(c, parent.id, 60)
+    assert fake.runs.index(single_url) == 1  # right after the item that was already running

@@ -218,7 +218,9 @@ class ParentPipelines:
                     owner,
                     spec.url,
                     numbered(base, spec.index, width, spec.title),
-                    priority=ctx.job.priority,
+                    # one below the parent: a single download asked for later at the same
+                    # priority runs before the rest of a long playlist instead of after it
+                    priority=ctx.job.priority - 1,
                     parent_id=ctx.job_id,
                     item_index=spec.index,
                     title=spec.title,

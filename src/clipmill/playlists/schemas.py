@@ -27,7 +27,13 @@ class ParentRequest(DownloadOptions):
     """Fields every parent request has, besides the download options its items share."""
 
     zip: bool = Field(False, description="Also offer every finished item as one ZIP in `files`.")
-    priority: int = Field(0, ge=-10, le=10, description="Higher runs first (for every item).")
+    priority: int = Field(
+        0,
+        ge=-10,
+        le=10,
+        description="Higher runs first. Items run one step below it, so a single download of "
+        "the same priority is not stuck behind a long playlist.",
+    )
 
     def download_options(self) -> DownloadOptions:
         own = set(type(self).model_fields) - set(DownloadOptions.model_fields)
