@@ -90,16 +90,30 @@ def test_sse_replays_the_same_envelopes(client: TestClient) -> None:
     assert events == ["initial_status"] and datas[0]["data"]["status"] == "completed"
 
 
-def test_sse_streams_live_stages_in_order(client: TestClient, gate: Gate) -> None:
-    job_id = _job(client, JobKind.SHORTS)
-    wait_for(lambda: job_id in gate.started)
-    gate.release.set()
+def test_sse_streams_live_stages_in_order(client: TestClient) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def staged(ctx: JobContext) -> None:
+        release.wait(10)
+        for stage in (JobStage.DOWNLOADING, JobStage.POSTPROCESSING, JobStage.FINALIZING):
+            ctx.stage(stage, stage.value)
+            ctx.progress(50.0, force=True)
+
+    client.container.runner.pipelines[JobKind.TRANSCRIBE] = staged  # type: ignore[attr-defined]
+    job_id = _job(client, JobKind.TRANSCRIBE)
+    wait_for(lambda: client.container.jobs.load(job_id).status.value == "processing")  # type: ignore[attr-defined]
+    threading.Timer(0.5, release.set).start()  # after the stream is open
     with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as resp:
-        lines = [line for line in resp.iter_lines() if line.startswith("event: ")]
-    assert lines[0] == "event: initial_status" and lines[-1] in (
-        "event: job_completed",
-        "event: initial_status",
-    )
+        envelopes = [
+            json.loads(line[6:]) for line in resp.iter_lines() if line.startswith("data: ")
+        ]
+    assert envelopes[0]["type"] == "initial_status"
+    assert envelopes[0]["data"]["status"] == "processing"
+    stages = [e["data"]["stage"] for e in envelopes if e["data"].get("event") == "stage"]
+    assert stages == ["downloading", "postprocessing", "finalizing"]
+    assert envelopes[-1]["type"] == "job_completed" and envelopes[-1]["data"]["progress"] == 100.0
 
 
 def test_error_envelope_for_unknown_job_and_bad_query(client: TestClient) -> None:
