@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test system-deps venv install lint bench clean
+.PHONY: run test test-postgres system-deps venv install lint bench clean
 
 # Debian packages: ffmpeg for media, espeak-ng for the test talk. Installed only when we are root
 # on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
@@ -35,6 +35,11 @@ run: install
 
 test: system-deps install
 	$(PY) -m pytest -q
+
+# The job, API, download, playlist and shorts-API tests again on PostgreSQL (root on Debian).
+test-postgres: system-deps install
+	CLIPMILL_TEST_DATABASE_URL=$$(bash scripts/postgres-for-tests.sh) \
+	  $(PY) -m pytest -q tests/jobs tests/api tests/downloads tests/playlists tests/shorts_api
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

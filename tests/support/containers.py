@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,9 +18,29 @@ from clipmill.pipeline.context import JobContext
 from clipmill.pipeline.runner import Pipeline
 
 
+def database_url_for(data_dir: Path) -> str | None:
+    """With CLIPMILL_TEST_DATABASE_URL (a PostgreSQL server URL) set, one fresh database per data
+    dir on that server, so a "restarted" container sees the same rows; otherwise SQLite."""
+    server = os.environ.get("CLIPMILL_TEST_DATABASE_URL")
+    if not server:
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,
+        "database_url": database_url_for(data_dir),
         "allow_private_networks": True,
         "secret_key": "test-secret",
         "sweep_interval_seconds": 3600,
