@@ -1,0 +1,90 @@
+"""The downloading stage of shorts jobs: the source media from a URL or from an upload."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from clipmill.errors import BrokenMedia
+from clipmill.jobs.enums import JobKind
+from clipmill.shorts.job_run import JobRun
+from clipmill.shorts.job_schemas import SourceChapter, SourceMetadata, UploadRef
+from clipmill.shorts.job_service import check_media
+
+
+def fetch_source(run: JobRun) -> list[str]:
+    """Download the URL (or take the upload), then write source/metadata.json."""
+    upload = run.options.upload
+    metadata = _take_upload(run, upload) if upload is not None else _download(run)
+    if metadata.title:
+        run.ctx.set_title(metadata.title)
+    run.store.write_json("source/metadata.json", metadata.model_dump(mode="json"))
+    return [metadata.media_file, "source/metadata.json"]
+
+
+def _take_upload(run: JobRun, upload: UploadRef) -> SourceMetadata:
+    """Link the staged upload into the work dir. The staged file stays: it is the job's input,
+    needed again when a forced retry (or a cancel) deletes the work dir."""
+    staged = upload.path(run.ctx.settings)
+    if staged is None or not staged.is_file():
+        raise BrokenMedia("The uploaded file is gone; upload it again.", code="upload_missing")
+    target = run.store.path(f"source/media{staged.suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    try:
+        os.link(staged, target)
+    except OSError:  # another file system, or no hard links: copy
+        shutil.copyfile(staged, target)
+    probe = check_media(target, name=upload.filename)
+    return SourceMetadata(
+        media_file=f"source/{target.name}",
+        title=run.ctx.job.title,
+        duration=probe.duration,
+        origin="upload",
+        filename=upload.filename,
+    )
+
+
+def _download(run: JobRun) -> SourceMetadata:
+    from clipmill.media import isolation
+
+    ctx, url = run.ctx, run.options.url or ""
+    target = ctx.workdir / "download"
+    shutil.rmtree(target, ignore_errors=True)  # a half-finished earlier attempt
+
+    def on_progress(update: Any) -> None:
+        fields = ("downloaded_bytes", "total_bytes", "speed", "eta")
+        info = {k: getattr(update, k) for k in fields if getattr(update, k, None) is not None}
+        run.progress.report((update.percent or 0.0) / 100, update.message, **info)
+
+    options = run.options.shorts.download_options(audio_only=run.kind is JobKind.TRANSCRIBE)
+    result = isolation.run_download(
+        url,
+        options,
+        target,
+        settings=ctx.settings,
+        on_progress=on_progress,
+        on_log=ctx.log,
+        cancel=ctx.cancel,
+    )
+    media = result.by_role("media") or result.by_role("audio")
+    if not media:
+        raise BrokenMedia("The download produced no media file.")
+    probe = check_media(media[0].path, name=media[0].download_name)
+    dest = run.store.path(f"source/media{media[0].path.suffix.lower()}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(media[0].path, dest)
+    shutil.rmtree(target, ignore_errors=True)
+    chapters = [
+        SourceChapter(start=c.start, end=c.end, title=c.title or "") for c in result.info.chapters
+    ]
+    return SourceMetadata(
+        media_file=f"source/{dest.name}",
+        title=result.info.title,
+        duration=result.info.duration or probe.duration,
+        chapters=chapters,
+        origin="url",
+        url=url,
+        webpage_url=result.info.webpage_url,
+    )
