@@ -205,3 +205,11 @@ def test_metrics_count_finished_jobs(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'clipmill_jobs_finished_total{status="completed"} 1.0' in text
     assert "clipmill_jobs_running" in text
+
+
+def test_api_docs_work_without_internet(client: TestClient) -> None:
+    html = client.get("/api/docs").text
+    assert "/api/docs/static/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    js = client.get("/api/docs/static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/api/docs/static/swagger-ui.css").status_code == 200

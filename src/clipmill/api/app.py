@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from clipmill import __version__
 from clipmill.api.errors import install_error_handlers
@@ -67,14 +72,31 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         title="clipmill",
         version=__version__,
         description="Downloads from any site yt-dlp supports, and long videos into shorts.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local assets: a self-hosted box may have no internet
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    _install_offline_docs(app)
     app.include_router(shorts_routes.router)  # before jobs: POST /api/v1/jobs{,/upload}
     app.include_router(playlist_routes.router)
     for module in (health, metrics, jobs, downloads, files, clipx, live):
         app.include_router(module.router)
     return app
+
+
+def _install_offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs with its JS and CSS from the fastapi-offline wheel, not a CDN."""
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs/static", StaticFiles(directory=assets), name="docs-static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="clipmill API",
+            swagger_js_url="/api/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/static/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
