@@ -99,25 +99,38 @@ def main() -> None:
                 f"direct mp4 ({size / 1e6:.0f} MB)": server.url("large.mp4"),
                 "HLS master, best variant": server.url(media.rel(media.hls_master)),
             }
-            container = make_container(
-                work / "data", None, max_concurrent_jobs=1, max_filesize=10 * size
-            )
             rows = []
-            with TestClient(create_app(container=container)) as client:
-                for name, url in cases.items():
-                    ours, theirs = [], []
-                    time_clipmill(client, url)  # warm-up: imports, first child start
-                    for n in range(args.rounds):
-                        out = work / f"ytdlp-{n}"
-                        out.mkdir()
-                        theirs.append(time_ytdlp(url, out))
-                        ours.append(time_clipmill(client, url))
-                        shutil.rmtree(out)
-                    rows.append((name, statistics.median(ours), statistics.median(theirs)))
-            container.stop()
-        print(f"\n{'case':<32} {'clipmill s':>11} {'yt-dlp CLI s':>13} {'ratio':>7}")
-        for name, ours_s, theirs_s in rows:
-            print(f"{name:<32} {ours_s:>11.3f} {theirs_s:>13.3f} {ours_s / theirs_s:>7.2f}")
+            for spare in (True, False):  # the shipped default first, then without the spare
+                container = make_container(
+                    work / f"data-{spare}",
+                    None,
+                    max_concurrent_jobs=1,
+                    max_filesize=10 * size,
+                    warm_spare=spare,
+                )
+                label = "spare on (default)" if spare else "spare off"
+                with TestClient(create_app(container=container)) as client:
+                    for name, url in cases.items():
+                        ours, theirs = [], []
+                        time_clipmill(client, url)  # warm-up: imports, first child start
+                        for n in range(args.rounds):
+                            out = work / f"ytdlp-{n}"
+                            out.mkdir()
+                            theirs.append(time_ytdlp(url, out))
+                            ours.append(time_clipmill(client, url))
+                            shutil.rmtree(out)
+                        median_ours, median_theirs = (
+                            statistics.median(ours),
+                            statistics.median(theirs),
+                        )
+                        rows.append((name, label, median_ours, median_theirs))
+                container.stop()
+        print(
+            f"\n{'case':<28} {'clipmill':<20} {'clipmill s':>10} {'yt-dlp CLI s':>13} {'ratio':>6}"
+        )
+        for name, label, ours_s, theirs_s in rows:
+            ratio = ours_s / theirs_s
+            print(f"{name:<28} {label:<20} {ours_s:>10.3f} {theirs_s:>13.3f} {ratio:>6.2f}")
         print(f"\nmedian of {args.rounds} rounds each, interleaved; ratio = clipmill / yt-dlp")
     finally:
         shutil.rmtree(work, ignore_errors=True)

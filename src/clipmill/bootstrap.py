@@ -14,6 +14,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clipmill import childproc
 from clipmill.config import Settings
 from clipmill.db import make_engine, make_sessions, migrate
 from clipmill.events.bus import EventBus, InMemoryEventBus
@@ -66,12 +67,16 @@ class Container:
                 )
                 recover = False
             self.queue.start(recover=recover)
+            if self.settings.warm_spare:
+                childproc.enable_spares("clipmill.media.isolation", ("clipmill.media.ytdlp",))
         if sweeper:
             self.sweeper.start()
         self.started = True
 
     def stop(self) -> None:
         self.queue.stop()
+        if self.settings.warm_spare:
+            childproc.shutdown_spares()
         self.sweeper.stop()
         self.bus.close()
         self.engine.dispose()

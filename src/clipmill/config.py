@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # workers
     max_concurrent_jobs: int = Field(3, ge=1, le=64)
     queue_backend: str = Field("local", description="local | celery")
+    warm_spare: bool = Field(
+        True, description="Keep one download process started ahead of time (hides ~0.5 s)."
+    )
 
     # limits
     max_filesize: int = Field(2 * 1024**3, ge=1, description="Bytes; enforced while downloading.")

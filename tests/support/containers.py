@@ -45,6 +45,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret",
         "sweep_interval_seconds": 3600,
         "max_concurrent_jobs": 2,
+        "warm_spare": False,  # tests count child processes; tests/test_spares.py covers spares
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
