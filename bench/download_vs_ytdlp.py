@@ -1,8 +1,8 @@
 """One loopback download through clipmill's service vs the `yt-dlp` CLI on the same URL.
 
 Both fetch the same generated file (and the same HLS playlist) from a local HTTP server on
-127.0.0.1, several rounds each, interleaved so machine noise hits both alike. clipmill's time is
-from `POST /api/v1/download` to `completed` (job row, child process, storage move included);
+127.0.0.1, several rounds each, interleaved so machine noise hits both alike. clipmill's time
+runs from `POST /api/v1/download` to `completed` (job row, child process, storage move included);
 yt-dlp's is the wall time of the CLI process. Prints a table with the ratio clipmill / yt-dlp.
 
     .venv/bin/python bench/download_vs_ytdlp.py [--rounds 5] [--size-mb 50]

@@ -12,6 +12,13 @@ from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import FileRecord, JobRecord
 
 
+def error_out(job: JobRecord) -> ErrorOut | None:
+    """A job's error as the API shows it, or None when it has none."""
+    if not job.error_code:
+        return None
+    return ErrorOut(code=job.error_code, message=job.error_message or "")
+
+
 def file_url(container: Container, file: FileRecord, base: str) -> str | None:
     if file.expired:
         return None
@@ -43,9 +50,7 @@ def job_out(
     )
     if files is None:
         files = container.jobs.files_of([job.id])[job.id]
-    error = (
-        ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
-    )
+    error = error_out(job)
     return JobOut(
         id=job.id,
         kind=job.kind,

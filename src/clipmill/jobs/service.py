@@ -310,7 +310,7 @@ class JobService:
     def add_file(
         self, job_id: str, *, role: str, key: str, name: str, size: int, content_type: str
     ) -> FileRecord:
-        with self._tx() as (_s, repo):
+        with self._tx() as (session, repo):
             job = repo.get(job_id)
             row = StoredFile(
                 job_id=job_id,
@@ -321,8 +321,8 @@ class JobService:
                 size=size,
                 content_type=content_type,
             )
-            _s.add(row)
-            _s.flush()
+            session.add(row)
+            session.flush()
             return FileRecord.model_validate(row)
 
     def complete(

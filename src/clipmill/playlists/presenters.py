@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from clipmill.accounts.principal import Principal
-from clipmill.api.presenters import file_out, job_detail, register_detail
-from clipmill.api.schemas import ErrorOut, FileOut
+from clipmill.api.presenters import error_out, file_out, job_detail, register_detail
+from clipmill.api.schemas import FileOut
 from clipmill.bootstrap import Container
 from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import FileRecord, JobRecord
@@ -30,9 +30,6 @@ def archives(container: Container) -> ArchiveService:
 
 
 def item_out(container: Container, job: JobRecord, files: list[FileRecord], base: str) -> ItemOut:
-    error = (
-        ErrorOut(code=job.error_code, message=job.error_message or "") if job.error_code else None
-    )
     return ItemOut(
         id=job.id,
         index=job.item_index,
@@ -41,7 +38,7 @@ def item_out(container: Container, job: JobRecord, files: list[FileRecord], base
         status=job.status,
         stage=job.stage,
         progress=round(job.progress, 2),
-        error=error,
+        error=error_out(job),
         files=[file_out(container, f, base) for f in files],
     )
 
