@@ -38,7 +38,7 @@ from typing import Any
 
 import clipmill
 from clipmill import errors
-from clipmill.errors import ClipmillError, JobCancelled
+from clipmill.errors import ClipmillError, JobCancelled, TimedOut, WorkerCrashed
 
 KILL_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when cancelling."""
@@ -47,18 +47,6 @@ _POLL = 0.05
 _CHILD_CODE = "from clipmill.childproc import child_entry; child_entry()"
 
 Emit = Callable[[str, Any], None]
-
-
-class ChildCrashed(ClipmillError):
-    """The child died without answering (killed by the OOM killer, a signal, a bug)."""
-
-    code = "worker_crashed"
-    status_code = 500
-
-
-class ChildTimedOut(ClipmillError):
-    code = "timed_out"
-    status_code = 504
 
 
 def run_in_child(
@@ -73,7 +61,7 @@ def run_in_child(
     """Call ``target(emit, *args)`` in a killable child and return what it returns.
 
     Raises JobCancelled within about ``KILL_GRACE`` seconds of ``cancel`` being set (the child's
-    whole process group is gone by then), ChildTimedOut after ``timeout`` seconds, ChildCrashed
+    whole process group is gone by then), TimedOut after ``timeout`` seconds, WorkerCrashed
     when the child dies without an answer, or the ClipmillError the child raised.
     """
     proc, receiver = _start_child((target, args))
@@ -100,7 +88,7 @@ def _relay(
             raise JobCancelled("cancelled")
         if deadline is not None and time.monotonic() > deadline:
             stop_group(proc)
-            raise ChildTimedOut(f"gave up after {timeout:.0f} s")
+            raise TimedOut(f"gave up after {timeout:.0f} s")
         try:
             message = receiver.recv() if receiver.poll(_POLL) else None
         except EOFError:  # the child closed its end: it has exited or is exiting
@@ -109,7 +97,7 @@ def _relay(
             message = None
         if message is None:
             if proc.poll() is not None:
-                raise ChildCrashed(
+                raise WorkerCrashed(
                     f"the worker process stopped unexpectedly (exit code {proc.returncode})"
                 )
             continue

@@ -2,26 +2,39 @@
 
 Every error a user can see has a stable ``code`` (part of the API contract) and a human
 ``message``. One handler in ``clipmill.api.errors`` maps them to HTTP; services never raise
-HTTP exceptions themselves.
+HTTP exceptions themselves. A child process (``clipmill.childproc``) re-raises an error by its
+class name, so every error class lives in this module.
 
     ClipmillError                      500 internal_error
-    ├── InvalidRequest                 422 invalid_option / invalid_url / ...
+    ├── InvalidRequest                 422 invalid_request / invalid_upload / ...
     │   ├── InvalidOption              422 invalid_option
-    │   └── InvalidUrl                 422 invalid_url
-    ├── NotFound                       404 not_found
+    │   ├── InvalidUrl                 422 invalid_url
+    │   └── NotAPlaylist               422 not_a_playlist
+    ├── Unauthorized                   401 unauthorized
     ├── Forbidden                      403 forbidden / link_expired / link_invalid
-    ├── Conflict                       409 invalid_transition / conflict
+    ├── NotFound                       404 not_found
+    ├── Conflict                       409 conflict
+    │   ├── InvalidTransition          409 invalid_transition
+    │   └── NothingToZip               409 zip_empty
+    ├── FileExpired                    410 file_expired
+    ├── PayloadTooLarge                413 payload_too_large
     ├── RateLimited                    429 rate_limited
-    ├── MediaError                     422 (the job fails with the code)
-    │   ├── UnsupportedUrl             unsupported_url
-    │   ├── BlockedAddress             blocked_address
-    │   ├── OriginError                origin_error (404/5xx from the origin)
-    │   ├── FileTooLarge               file_too_large
-    │   ├── DurationTooLong            duration_too_long
-    │   ├── BrokenMedia                broken_media
-    │   └── DownloadFailed             download_failed
+    ├── MediaError                     422 media_error (the job fails with the code)
+    │   ├── UnsupportedUrl             422 unsupported_url
+    │   ├── UnsupportedMedia           422 unsupported_media
+    │   ├── BlockedAddress             422 blocked_address
+    │   ├── OriginError                502 origin_error (404/5xx from the origin)
+    │   ├── ResponseTooLarge           502 response_too_large (a page, manifest or subtitle)
+    │   ├── FileTooLarge               413 file_too_large
+    │   ├── DurationTooLong            422 duration_too_long / live_stream
+    │   ├── BrokenMedia                422 broken_media
+    │   └── DownloadFailed             502 download_failed
+    ├── NoItems                        422 no_items
     ├── StorageFull                    507 storage_full
     ├── JobCancelled                   409 cancelled
+    ├── Superseded                     409 superseded (a newer attempt owns the job)
+    ├── WorkerCrashed                  500 worker_crashed
+    ├── TimedOut                       504 timed_out
     └── DependencyMissing              503 dependency_missing
 """
 
@@ -63,6 +76,12 @@ class InvalidUrl(InvalidRequest):
     code = "invalid_url"
 
 
+class NotAPlaylist(InvalidRequest):
+    """The URL is a single video (or nothing with entries)."""
+
+    code = "not_a_playlist"
+
+
 class NotFound(ClipmillError):
     code = "not_found"
     status_code = 404
@@ -87,6 +106,24 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class NothingToZip(Conflict):
+    code = "zip_empty"
+
+
+class FileExpired(ClipmillError):
+    """The file was deleted after the retention period; the job keeps its record."""
+
+    code = "file_expired"
+    status_code = 410
+
+
+class PayloadTooLarge(ClipmillError):
+    """A request body or header larger than the server accepts."""
+
+    code = "payload_too_large"
+    status_code = 413
+
+
 class RateLimited(ClipmillError):
     code = "rate_limited"
     status_code = 429
@@ -103,12 +140,26 @@ class UnsupportedUrl(MediaError):
     code = "unsupported_url"
 
 
+class UnsupportedMedia(MediaError):
+    """The content is not media clipmill works on: no readable audio/video, or a playlist,
+    manifest or other text posing as a media file."""
+
+    code = "unsupported_media"
+
+
 class BlockedAddress(MediaError):
     code = "blocked_address"
 
 
 class OriginError(MediaError):
     code = "origin_error"
+    status_code = 502
+
+
+class ResponseTooLarge(MediaError):
+    """A page, manifest, feed or subtitle file larger than ``max_page_bytes``."""
+
+    code = "response_too_large"
     status_code = 502
 
 
@@ -130,6 +181,13 @@ class DownloadFailed(MediaError):
     status_code = 502
 
 
+class NoItems(ClipmillError):
+    """Nothing was selected: the parent fails instead of waiting for children that never come."""
+
+    code = "no_items"
+    status_code = 422
+
+
 class StorageFull(ClipmillError):
     code = "storage_full"
     status_code = 507
@@ -140,6 +198,27 @@ class JobCancelled(ClipmillError):
 
     code = "cancelled"
     status_code = 409
+
+
+class Superseded(ClipmillError):
+    """A newer attempt of the job owns it now; the older runner must stop without writing."""
+
+    code = "superseded"
+    status_code = 409
+
+
+class WorkerCrashed(ClipmillError):
+    """The process doing the work died without answering (OOM killer, a signal, a bug)."""
+
+    code = "worker_crashed"
+    status_code = 500
+
+
+class TimedOut(ClipmillError):
+    """Work ran past its wall-clock deadline."""
+
+    code = "timed_out"
+    status_code = 504
 
 
 class DependencyMissing(ClipmillError):

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from clipmill.childproc import ChildCrashed, ChildTimedOut, Emit, run_in_child
+from clipmill.childproc import Emit, run_in_child
 from clipmill.config import Settings
-from clipmill.errors import DownloadFailed, JobCancelled
+from clipmill.errors import DownloadFailed, JobCancelled, TimedOut, WorkerCrashed
 from clipmill.media import workfiles
 from clipmill.media.models import DownloadProgress, DownloadResult, MediaInfo
 from clipmill.media.options import DownloadOptions
@@ -118,9 +118,9 @@ def _run(
         return run_in_child(
             target, args, cancel=cancel, on_message=on_message, on_start=on_start, timeout=timeout
         )
-    except ChildCrashed as exc:
+    except WorkerCrashed as exc:
         raise DownloadFailed(exc.message.replace("worker", "download"), crashed=True) from exc
-    except ChildTimedOut as exc:
+    except TimedOut as exc:
         raise DownloadFailed(exc.message) from exc
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from clipmill.config import Settings
-from clipmill.errors import ClipmillError, DownloadFailed, InvalidRequest
+from clipmill.errors import ClipmillError, DownloadFailed, NotAPlaylist
 from clipmill.media import netguard
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,6 @@ log = logging.getLogger(__name__)
 ExtractorClass = type  # a yt_dlp InfoExtractor subclass (typed loosely: yt-dlp is untyped)
 MAX_URL_HOPS = 5  # channel URL -> its "videos" tab -> ... before a playlist appears
 T = TypeVar("T")
-
-
-class NotAPlaylist(InvalidRequest):
-    """The URL is a single video (or nothing with entries)."""
-
-    code = "not_a_playlist"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from clipmill.accounts.principal import Principal
 from clipmill.downloads.service import DownloadService
-from clipmill.errors import ClipmillError, InvalidTransition, JobCancelled
+from clipmill.errors import ClipmillError, InvalidTransition, JobCancelled, NoItems
 from clipmill.jobs.enums import JobKind, JobStage
 from clipmill.media import naming
 from clipmill.media.options import DownloadOptions
@@ -40,13 +40,6 @@ from clipmill.playlists.selection import ItemSelection
 STAGE_EVERY = 50  # a stored stage event with the running count every this many children
 MIN_INDEX_WIDTH = 3  # "001 - Title.mp4"
 TITLE_CHARS = 150  # of a listed title in a download name (the template limit is 200)
-
-
-class NoItems(ClipmillError):
-    """Nothing was selected: the parent fails instead of waiting for children that never come."""
-
-    code = "no_items"
-    status_code = 422
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from zipfile import ZIP_STORED
 from zipstream import ZipStream
 
 from clipmill.accounts.principal import Principal
-from clipmill.errors import Conflict, Forbidden, NotFound
+from clipmill.errors import Forbidden, NotFound, NothingToZip
 from clipmill.jobs.enums import JobStatus
 from clipmill.jobs.schemas import FileRecord, JobRecord
 from clipmill.jobs.service import JobService
@@ -32,10 +32,6 @@ TOKEN_PREFIX = "zip:"  # a ZIP link names a job; it can never pass for a file li
 PAGE_SIZE = 500
 CHUNK = 256 * 1024
 _EXT = re.compile(r"(.+)\.([A-Za-z0-9]{1,10})")
-
-
-class NothingToZip(Conflict):
-    code = "zip_empty"
 
 
 @dataclass(frozen=True)

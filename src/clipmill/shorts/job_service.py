@@ -29,8 +29,8 @@ from clipmill.errors import (
     DurationTooLong,
     FileTooLarge,
     InvalidOption,
-    MediaError,
     NotFound,
+    UnsupportedMedia,
 )
 from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.models import utcnow
@@ -56,12 +56,6 @@ ORPHAN_SECONDS = 3600  # a staged dir no job claimed (the process died mid-reque
 JOB_MARKER = "job"  # file in a staged dir naming the job that owns it
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
 _PIPELINE_KINDS = (JobKind.SHORTS, JobKind.TRANSCRIBE)
-
-
-class UnsupportedMedia(MediaError):
-    """The file is not media clipmill can work on (no readable audio, or not media at all)."""
-
-    code = "unsupported_media"
 
 
 def check_media(path: Path, *, name: str) -> MediaProbe:

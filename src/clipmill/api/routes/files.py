@@ -9,14 +9,9 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from clipmill.api.deps import ContainerDep
-from clipmill.errors import ClipmillError, NotFound
+from clipmill.errors import FileExpired, NotFound
 
 router = APIRouter(tags=["files"])
-
-
-class FileExpired(ClipmillError):
-    code = "file_expired"
-    status_code = 410
 
 
 @router.get("/files/{token}", summary="Download a file through a signed, expiring link")
