@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from clipmill.media.ffmpeg import PROTOCOL_WHITELIST
+from clipmill.media.ffmpeg import FORMAT_WHITELIST, PROTOCOL_WHITELIST
+from clipmill.media.models import DownloadResult
 from clipmill.media.options import (
     AudioFormat,
     DownloadOptions,
@@ -17,6 +21,8 @@ from clipmill.media.options import (
     to_ytdlp_params,
 )
 from tests.media.conftest import make_settings
+from tests.support.media_factory import MediaFiles, ffmpeg_exe
+from tests.support.media_server import MediaServer
 
 
 def options(**fields: Any) -> DownloadOptions:
@@ -137,8 +143,12 @@ def test_params_always_carry_the_safety_settings(tmp_path: Path) -> None:
     assert "download_ranges" not in params
     assert params["enable_file_urls"] is False
     assert params["writethumbnail"] is False
-    whitelist = ["-protocol_whitelist", PROTOCOL_WHITELIST]
+    whitelist = ["-format_whitelist", FORMAT_WHITELIST, "-protocol_whitelist", PROTOCOL_WHITELIST]
     assert params["external_downloader_args"]["ffmpeg_i"] == whitelist
+    # yt-dlp runs ffmpeg and ffprobe through the whitelisting wrappers under the data dir
+    bin_dir = Path(params["ffmpeg_location"])
+    assert bin_dir == (tmp_path / "data" / "bin").absolute()
+    assert (bin_dir / "ffmpeg").stat().st_mode & 0o777 == 0o700
     ppa = params["postprocessor_args"]
     # yt-dlp only reads input args from per-postprocessor keys (its pp_key, lowercased)
     for key in ("extractaudio", "merger", "fixupm3u8", "embedthumbnail", "embedsubtitle",
@@ -182,3 +192,101 @@ def test_subtitle_and_thumbnail_postprocessors(tmp_path: Path) -> None:
     assert params["writesubtitles"] and params["writeautomaticsub"]
     assert params["subtitleslangs"] == ["en"]
     assert params["merge_output_format"] == "mp4"
+
+
+# --- audio bitrate per codec ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"audio_format": "opus", "audio_bitrate": "320k"}, "opus must be 96k to 256k"),
+        ({"audio_format": "opus", "audio_bitrate": 257}, "opus must be 96k to 256k"),
+        ({"audio_format": "flac", "audio_bitrate": "192k"}, "flac is lossless"),
+        ({"audio_format": "wav", "audio_bitrate": 128}, "wav is lossless"),
+        ({"quality": "audio", "audio_bitrate": "128k"}, "needs an audio_format"),
+        ({"audio_bitrate": "128k"}, "audio-only downloads"),
+    ],
+)
+def test_bitrate_is_checked_per_codec(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        options(**fields)
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("audio_bitrate",) and message in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("audio_format", "bitrate"),
+    [("mp3", "320k"), ("mp3", 96), ("m4a", "320k"), ("aac", 96), ("opus", "256k"), ("opus", 96)],
+)
+def test_bitrates_each_codec_takes(audio_format: str, bitrate: Any) -> None:
+    chosen = options(audio_format=audio_format, audio_bitrate=bitrate)
+    assert chosen.audio_bitrate_kbps == int(str(bitrate).removesuffix("k"))
+
+
+def test_bitrate_reencodes_even_when_the_codec_matches(tmp_path: Path) -> None:
+    """yt-dlp copies AAC into m4a (and Opus into opus) as is; the output args re-encode."""
+    params = _params(tmp_path, audio_format="m4a", audio_bitrate="96k")
+    assert params["postprocessor_args"]["extractaudio+ffmpeg_o"] == ["-c:a", "aac", "-b:a", "96k"]
+    opus = _params(tmp_path, audio_format="opus", audio_bitrate=160)
+    assert opus["postprocessor_args"]["extractaudio+ffmpeg_o"] == [
+        "-c:a", "libopus", "-b:a", "160k",
+    ]  # fmt: skip
+    plain = _params(tmp_path, audio_format="m4a")["postprocessor_args"]
+    assert "extractaudio+ffmpeg_o" not in plain
+
+
+@pytest.fixture(scope="module")
+def noisy(media_files: MediaFiles) -> dict[str, str]:
+    """Stereo noise (a tone would let encoders undershoot any bitrate): AAC in MP4, Opus in
+    WebM, so m4a and opus targets hit yt-dlp's same-codec copy path."""
+    made = {}
+    for ext, codec in (("mp4", ["-c:a", "aac", "-b:a", "256k"]),
+                       ("webm", ["-c:a", "libopus", "-b:a", "256k"])):  # fmt: skip
+        path = media_files.root / f"noise-stereo.{ext}"
+        subprocess.run(
+            [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+             "anoisesrc=d=4:c=pink:r=48000:a=0.3", "-f", "lavfi", "-i",
+             "anoisesrc=d=4:c=white:r=48000:a=0.2", "-filter_complex", "amerge=inputs=2",
+             *codec, str(path)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        made[ext] = media_files.rel(path)
+    return made
+
+
+def _delivered_kbps(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=bit_rate", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return int(json.loads(out)["format"]["bit_rate"]) / 1000
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("source", "audio_format", "kbps", "sections"),
+    [
+        ("mp4", "m4a", 96, False),  # AAC source: yt-dlp would copy it at 256k
+        ("mp4", "aac", 128, False),
+        ("mp4", "mp3", 128, True),  # and the cut keeps it
+        ("webm", "opus", 96, False),  # Opus source: same
+        ("webm", "opus", 256, False),
+        ("webm", "m4a", 320, False),
+    ],
+)
+def test_delivered_bitrate_is_the_one_asked_for(
+    download: Callable[..., DownloadResult],
+    media_server: MediaServer,
+    noisy: dict[str, str],
+    source: str,
+    audio_format: str,
+    kbps: int,
+    sections: bool,
+) -> None:
+    cut = {"sections": [{"start": 0.5, "end": 3.5}]} if sections else {}
+    result = download(
+        media_server.url(noisy[source]), audio_format=audio_format, audio_bitrate=kbps, **cut
+    )
+    (audio,) = [f for f in result.files if f.role == "audio"]
+    assert _delivered_kbps(audio.path) == pytest.approx(kbps, rel=0.15)

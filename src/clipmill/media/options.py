@@ -3,7 +3,8 @@
 Users never pass yt-dlp options. ``DownloadOptions`` is a closed vocabulary (unknown keys are
 rejected) and ``to_ytdlp_params`` maps it onto an allowlist of yt-dlp params, always adding the
 safety settings: output named by a fixed stem inside the job's work dir, no playlists, native HLS,
-no external downloader, and ffmpeg restricted to local files.
+no external downloader, and ffmpeg restricted to local files read by single-file demuxers (its
+``ffmpeg_location`` is a directory of wrappers that add the whitelists, see ``containers``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from clipmill.config import Settings
-from clipmill.media import naming
-from clipmill.media.ffmpeg import PROTOCOL_WHITELIST
+from clipmill.media import ffmpeg, naming
+from clipmill.media.ffmpeg import FORMAT_WHITELIST, PROTOCOL_WHITELIST
 
 MEDIA_STEM = "media"
 """Every file of a download is ``<workdir>/media.<ext>`` (plus ``.<lang>.srt`` etc.)."""
@@ -88,7 +89,6 @@ class SubtitleFormat(StrEnum):
     ass = "ass"
 
 
-AUDIO_BITRATES = ("96k", "128k", "160k", "192k", "256k", "320k")
 AudioBitrate = (
     Literal["96k", "128k", "160k", "192k", "256k", "320k"]
     | Annotated[int, Field(ge=96, le=320, description="kbps")]
@@ -157,7 +157,8 @@ class DownloadOptions(_Model):
     )
     audio_bitrate: AudioBitrate | None = Field(
         default=None,
-        description="Bitrate for lossy audio-only output: one of 96k..320k or kbps 96-320.",
+        description="Bitrate of the audio_format, one of 96k..320k or kbps: mp3, m4a and aac "
+        "take 96-320, opus 96-256; flac and wav are lossless and take none.",
         examples=["192k"],
     )
     container: Container | None = Field(
@@ -204,9 +205,26 @@ class DownloadOptions(_Model):
 
     @field_validator("audio_bitrate")
     @classmethod
-    def _bitrate_needs_audio(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is not None and not _audio_only(info):
+    def _bitrate_fits_the_codec(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        if not _audio_only(info):
             raise ValueError("audio_bitrate applies to audio-only downloads (set audio_format)")
+        audio_format: AudioFormat | None = info.data.get("audio_format")
+        if audio_format is None:
+            raise ValueError(
+                "audio_bitrate needs an audio_format (mp3, m4a, aac or opus); without one the "
+                "source's audio is kept as it is"
+            )
+        allowed = bitrate_range(audio_format)
+        if allowed is None:
+            raise ValueError(f"{audio_format.value} is lossless: audio_bitrate does not apply")
+        kbps = int(str(value).removesuffix("k"))
+        low, high = allowed
+        if not low <= kbps <= high:
+            raise ValueError(
+                f"audio_bitrate for {audio_format.value} must be {low}k to {high}k, not {kbps}k"
+            )
         return value
 
     @field_validator("container")
@@ -249,6 +267,21 @@ class DownloadOptions(_Model):
             raise ValueError("filename must not be empty")
         naming.template_fields(value)
         return value
+
+
+MIN_AUDIO_BITRATE = 96
+
+
+def bitrate_range(audio_format: AudioFormat) -> tuple[int, int] | None:
+    """The kbps range an ``audio_format`` accepts; None for lossless formats.
+
+    The top is what ffmpeg's encoder delivers for mono and stereo alike (libopus refuses more
+    than 256k per channel); see ``ffmpeg.AUDIO_ENCODERS``.
+    """
+    encoder = ffmpeg.AUDIO_ENCODERS["." + audio_format.value]
+    if not encoder.lossy or encoder.max_kbps is None:
+        return None
+    return MIN_AUDIO_BITRATE, encoder.max_kbps
 
 
 _NO_COVER_ART = frozenset({AudioFormat.wav, AudioFormat.aac, AudioFormat.flac, AudioFormat.opus})
@@ -340,16 +373,33 @@ def _ffmpeg_postprocessor_keys() -> list[str]:
     return sorted(set(keys))
 
 
+INPUT_WHITELISTS = ("-format_whitelist", FORMAT_WHITELIST,
+                    "-protocol_whitelist", PROTOCOL_WHITELIST)  # fmt: skip
+"""What goes before every ffmpeg input (see ``containers``)."""
+
+
 def local_only_ffmpeg_args() -> dict[str, list[str]]:
-    """``postprocessor_args`` that put the protocol whitelist before every ffmpeg input.
+    """``postprocessor_args`` that put the format and protocol whitelists before every ffmpeg
+    input. The ``ffmpeg_location`` wrappers add them too (and cover yt-dlp's ffprobe calls,
+    which get no args); these keep yt-dlp safe should it ever run another ffmpeg.
 
     yt-dlp only applies input args from per-postprocessor keys (``<pp>+ffmpeg_i``), so we
     list every ffmpeg postprocessor."""
-    whitelist = ["-protocol_whitelist", PROTOCOL_WHITELIST]
-    args = {f"{key}+ffmpeg_i": list(whitelist) for key in _ffmpeg_postprocessor_keys()}
+    args = {f"{key}+ffmpeg_i": list(INPUT_WHITELISTS) for key in _ffmpeg_postprocessor_keys()}
     # webm conversion re-encodes; yt-dlp's encoder defaults would take minutes per minute
     args["videoconvertor+ffmpeg_o"] = ["-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1"]
     return args
+
+
+def _audio_output_args(options: DownloadOptions) -> dict[str, list[str]]:
+    """Encoder args for FFmpegExtractAudio when a bitrate is asked for: yt-dlp copies the
+    stream when the source already has the codec (AAC into m4a, Opus into opus), which would
+    ignore the bitrate; output args come after its ``-acodec copy`` and win."""
+    kbps, audio_format = options.audio_bitrate_kbps, options.audio_format
+    if kbps is None or audio_format is None:
+        return {}
+    encoder = ffmpeg.AUDIO_ENCODERS["." + audio_format.value]
+    return {"extractaudio+ffmpeg_o": encoder.arguments(kbps)}
 
 
 def _postprocessors(options: DownloadOptions) -> list[dict[str, Any]]:
@@ -404,7 +454,7 @@ def _common_params(settings: Settings, logger: Any) -> dict[str, Any]:
         "playlist_items": "1",  # a URL that still turns out to be a playlist yields one item
         "hls_prefer_native": True,
         "external_downloader": {"default": "native"},
-        "external_downloader_args": {"ffmpeg_i": ["-protocol_whitelist", PROTOCOL_WHITELIST]},
+        "external_downloader_args": {"ffmpeg_i": list(INPUT_WHITELISTS)},
         "postprocessor_args": local_only_ffmpeg_args(),
         "enable_file_urls": False,
         "socket_timeout": settings.socket_timeout,
@@ -420,7 +470,8 @@ def _common_params(settings: Settings, logger: Any) -> dict[str, Any]:
 def probe_params(settings: Settings, *, logger: Any = None) -> dict[str, Any]:
     """yt-dlp params for looking at a URL without downloading."""
     return {**_common_params(settings, logger), "format": quality_selector(Quality.best),
-            "skip_download": True}  # fmt: skip
+            "skip_download": True,
+            "ffmpeg_location": ffmpeg.guarded_tools_dir(settings.data_dir)}  # fmt: skip
 
 
 def to_ytdlp_params(
@@ -459,12 +510,13 @@ def to_ytdlp_params(
         "progress_hooks": list(progress_hooks),
         "postprocessor_hooks": list(postprocessor_hooks),
         "postprocessors": _postprocessors(options),
+        "postprocessor_args": {**local_only_ffmpeg_args(), **_audio_output_args(options)},
         "writesubtitles": subs is not None,
         "writeautomaticsub": bool(subs and subs.auto_generated),
         "subtitleslangs": list(subs.languages) if subs else [],
         "subtitlesformat": f"{subs.format.value}/best" if subs else "best",
         "writethumbnail": False,
     }
-    if ffmpeg_location:
-        params["ffmpeg_location"] = ffmpeg_location
+    # the whitelisting wrappers unless the caller passes them (or others) itself
+    params["ffmpeg_location"] = ffmpeg_location or ffmpeg.guarded_tools_dir(settings.data_dir)
     return {key: value for key, value in params.items() if value is not None}

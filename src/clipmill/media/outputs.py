@@ -7,13 +7,14 @@ duration before the download.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
 from clipmill.errors import BrokenMedia, DurationTooLong, FileTooLarge, InvalidOption
 from clipmill.media import ffmpeg, naming, workfiles
+from clipmill.media.integrity import check_complete
 from clipmill.media.models import DownloadedFile, DownloadProgress, FileRole, MediaInfo
 from clipmill.media.options import MEDIA_STEM, DownloadOptions, Section
 
@@ -30,13 +31,14 @@ def finish_download(
     info: MediaInfo,
     name_values: Mapping[str, object],
     settings: Settings,
-    cancel: threading.Event,
+    cancel: CancelSignal,
     on_progress: Callable[[DownloadProgress], None],
 ) -> tuple[DownloadedFile, ...]:
     """Turn the files yt-dlp left in ``workdir`` into the job's deliverables."""
     main = main_file if main_file is not None and main_file.is_file() else _find_main(workdir)
     if main is None:
         raise BrokenMedia("the download produced no media file")
+    check_complete(main)  # ffprobe accepts an MP4 cut short after its index
     probe = ffmpeg.probe_file(main)
     if _is_still_image(probe):
         raise BrokenMedia("the URL points at an image, not at audio or video")
@@ -49,6 +51,9 @@ def finish_download(
     if probe.format_name == "aac" and main.suffix.lower() != ".aac":
         # yt-dlp writes raw ADTS for "aac" but names it .m4a; name it for what it is
         main = main.rename(main.with_suffix(".aac"))
+    kbps = options.audio_bitrate_kbps
+    if kbps and not options.sections and _off_target(probe, kbps):
+        main = _reencode_audio(main, kbps, cancel=cancel)
     ext = main.suffix.lstrip(".").lower()
     base = _base_name(options.filename, info.title or info.id, {**name_values, "ext": ext}, ext)
     files: list[DownloadedFile] = []
@@ -66,6 +71,25 @@ def finish_download(
             size=total,
         )
     return tuple(files)
+
+
+BITRATE_TOLERANCE = 0.15
+
+
+def _off_target(probe: ffmpeg.MediaProbe, kbps: int) -> bool:
+    """True when the delivered audio is not at the asked bitrate: yt-dlp keeps a source whose
+    codec already is the asked one as it is, whatever bitrate was asked for."""
+    audio = probe.audio
+    rate = (audio.bit_rate if audio is not None else None) or probe.bit_rate
+    return rate is not None and abs(rate / 1000 - kbps) > BITRATE_TOLERANCE * kbps
+
+
+def _reencode_audio(main: Path, kbps: int, *, cancel: CancelSignal) -> Path:
+    encoded = main.with_name(f"{MEDIA_STEM}.rate{main.suffix}")
+    # new_session=False: stay in the download's process group so a cancel kills us too
+    ffmpeg.extract_audio(main, encoded, sample_rate=None, mono=False, audio_bitrate_kbps=kbps,
+                         cancel=cancel, new_session=False)  # fmt: skip
+    return encoded.replace(main)
 
 
 def _is_still_image(probe: ffmpeg.MediaProbe) -> bool:
@@ -99,7 +123,7 @@ def _cut_sections(
     role: FileRole,
     ext: str,
     *,
-    cancel: threading.Event,
+    cancel: CancelSignal,
     on_progress: Callable[[DownloadProgress], None],
 ) -> list[DownloadedFile]:
     sections = sorted(options.sections, key=lambda s: s.start)
@@ -122,7 +146,8 @@ def _cut_sections(
 
         # new_session=False: stay in the download's process group so a cancel kills us too
         ffmpeg.cut_section(main, dst, start, end, cancel=cancel, on_progress=report,
-                           new_session=False)  # fmt: skip
+                           new_session=False,
+                           audio_bitrate_kbps=options.audio_bitrate_kbps)  # fmt: skip
         if uses_section_fields:
             values = {**name_values, "ext": ext, "section_start": start, "section_end": end,
                       "section_number": number}  # fmt: skip

@@ -28,9 +28,11 @@ from clipmill.errors import (
     InvalidOption,
     OriginError,
     StorageFull,
+    UnsupportedMedia,
     UnsupportedUrl,
 )
 from clipmill.media.netguard import ConnectionAudit
+from clipmill.observability.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NO_FORMATS = ("no video formats found", "requested format is not available")
@@ -96,7 +98,10 @@ def map_error(
             return DownloadFailed(f"network error: {clean_message(item)}")
     for item in chain:
         if isinstance(item, PostProcessingError):
-            return BrokenMedia(f"post-processing failed: {clean_message(item)}")
+            said = redact(clean_message(item))
+            if "not on whitelist" in said.lower():  # ffmpeg met a playlist or manifest
+                return UnsupportedMedia(f"The downloaded file is not a media file ({said}).")
+            return BrokenMedia(f"post-processing failed: {said}")
     if "unsupported url" in lowered:
         return UnsupportedUrl(f"no media found at {url or 'this URL'}")
     if "format selector" in lowered or "invalid format specification" in lowered:

@@ -8,7 +8,6 @@ milliseconds late and a clip must not clip the first syllable.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import wave
 from collections.abc import Iterable, Iterator
@@ -17,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clipmill.errors import BrokenMedia, DependencyMissing
+from clipmill.errors import BrokenMedia
+from clipmill.media.containers import input_guard
+from clipmill.media.ffmpeg import file_arg, find_ffmpeg
 
 SAMPLE_RATE = 16_000
 HOP_SECONDS = 0.01
@@ -78,12 +79,11 @@ def _is_pcm16_mono_16k(audio_path: Path) -> bool:
 
 
 def _decode_with_ffmpeg(audio_path: Path) -> Iterator[np.ndarray]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise DependencyMissing("ffmpeg is needed to read this audio file.")
+    ffmpeg = find_ffmpeg().ffmpeg
     command = [
-        ffmpeg, "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,pipe",
-        "-i", str(audio_path), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "pipe:1",
+        ffmpeg, "-nostdin", "-loglevel", "error", *input_guard(str(audio_path)),
+        "-i", file_arg(audio_path), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+        "-f", "s16le", "pipe:1",
     ]  # fmt: skip
     produced = False
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
