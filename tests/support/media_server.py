@@ -9,17 +9,36 @@ It behaves like a plain static origin (Content-Type, Content-Length, HEAD, Range
     /status/<code>                    answer with that HTTP status
     /stall/<path>                     send headers and a first chunk, then stall until stop()
 
+Hostile origins (pages that never end, bombs), for the byte caps and deadlines:
+
+    /endless/<bps>.html|.m3u8|.vtt    a page, HLS playlist or WebVTT file that never ends:
+                                      as fast as possible (bps 0) or <bps> bytes a second
+    /endless/<bps>/subtitles.html     a page with a <video> and an endless .vtt <track>
+    /endless/<bps>/thumbnail.html     a page with a <video> whose og:image never ends (both
+                                      pass their query string on to the endless URL)
+    /gzipbomb/<mib>.html              a small gzip body (Content-Encoding: gzip, ~1 KiB per
+                                      MiB) that inflates to <mib> MiB of HTML
+    /slowheaders/<seconds>.html       a status line, then one header line every <seconds>
+                                      seconds, forever (the body never starts)
+
+The endless routes and the bomb record how they ended in ``streams`` (bytes sent, and whether
+the client went away), so tests can see that a client stopped reading.
+
 Relative links inside playlists and pages keep the prefix, so ``/slow/50000/hls/master.m3u8``
 makes every variant and segment slow too. Every request is logged in ``requests``.
 """
 
 from __future__ import annotations
 
+import functools
+import gzip
+import itertools
 import mimetypes
 import re
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +67,17 @@ class RequestRecord:
     time: float
 
 
+@dataclass(frozen=True)
+class StreamRecord:
+    """How one hostile response (endless page, bomb, slow headers) ended."""
+
+    path: str
+    sent: int
+    """Bytes written (the compressed ones for the bomb)."""
+    client_left: bool
+    """True when writing failed because the client closed the connection."""
+
+
 class MediaServer:
     """Serve ``root`` on 127.0.0.1; use as a context manager or call start()/stop()."""
 
@@ -55,6 +85,7 @@ class MediaServer:
         self.root = root.resolve()
         self._stopping = threading.Event()
         self._log: list[RequestRecord] = []
+        self._streams: list[StreamRecord] = []
         self._log_lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.media = self
@@ -101,6 +132,28 @@ class MediaServer:
     def clear_requests(self) -> None:
         with self._log_lock:
             self._log.clear()
+            self._streams.clear()
+
+    def endless_url(self, bytes_per_second: int, ext: str = "html") -> str:
+        return self.url(f"endless/{int(bytes_per_second)}.{ext}")
+
+    def gzip_bomb_url(self, mebibytes: int) -> str:
+        return self.url(f"gzipbomb/{int(mebibytes)}.html")
+
+    def slow_headers_url(self, seconds: float) -> str:
+        return self.url(f"slowheaders/{seconds:g}.html")
+
+    @property
+    def streams(self) -> list[StreamRecord]:
+        with self._log_lock:
+            return list(self._streams)
+
+    def streams_for(self, path_suffix: str) -> list[StreamRecord]:
+        return [r for r in self.streams if r.path.split("?")[0].endswith(path_suffix)]
+
+    def record_stream(self, record: StreamRecord) -> None:
+        with self._log_lock:
+            self._streams.append(record)
 
     def record(self, record: RequestRecord) -> None:
         with self._log_lock:
@@ -178,10 +231,91 @@ class _Handler(BaseHTTPRequestHandler):
                 self._file(match.group(1), head, chunked=True)
             elif match := re.fullmatch(r"/stall(/.*)", path):
                 self._file(match.group(1), head, stall=True)
+            elif match := re.fullmatch(r"/endless/(\d+)\.(html|m3u8|vtt)", path):
+                self._endless(int(match.group(1)), match.group(2))
+            elif match := re.fullmatch(r"/endless/(\d+)/(subtitles|thumbnail)\.html", path):
+                self._page_with_endless(int(match.group(1)), match.group(2))
+            elif match := re.fullmatch(r"/gzipbomb/(\d+)\.html", path):
+                self._gzip_bomb(int(match.group(1)))
+            elif match := re.fullmatch(r"/slowheaders/([0-9.]+)\.html", path):
+                self._slow_headers(float(match.group(1)))
             else:
                 self._file(path, head)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             self.close_connection = True
+
+    # -- hostile origins -----------------------------------------------------------------------
+    def _endless(self, rate: int, ext: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[f".{ext}"])
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        self._stream(_endless_body(ext), rate, chunked=True)
+
+    def _page_with_endless(self, rate: int, what: str) -> None:
+        endless = self.server.media.url(f"endless/{rate}")
+        query = urllib.parse.urlsplit(self.path).query  # passed on: tests tell requests apart
+        suffix = f"?{query}" if query else ""
+        if what == "subtitles":
+            extra = ""
+            track = f'<track kind="subtitles" src="{endless}.vtt{suffix}" srclang="en">'
+        else:  # an endless "image" (served as text: the fetch must stop before it matters)
+            extra, track = f'<meta property="og:image" content="{endless}.html{suffix}">', ""
+        body = (
+            f"<!DOCTYPE html><html><head><title>Endless {what}</title>{extra}</head><body>"
+            f'<video src="/sample.mp4" controls>{track}</video></body></html>'
+        ).encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[".html"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _gzip_bomb(self, mebibytes: int) -> None:
+        body = _gzip_bomb(mebibytes)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[".html"])
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        pieces = (body[i : i + _CHUNK] for i in range(0, len(body), _CHUNK))
+        self._stream(pieces, 0, chunked=False)
+
+    def _slow_headers(self, interval: float) -> None:
+        self.close_connection = True
+        lines = itertools.chain(
+            [b"HTTP/1.1 200 OK\r\n"], (f"X-Pad-{n}: {n}\r\n".encode() for n in itertools.count())
+        )
+        self._stream(lines, 0, chunked=False, interval=interval)
+
+    def _stream(
+        self, pieces: Iterator[bytes], rate: int, *, chunked: bool, interval: float = 0.0
+    ) -> None:
+        """Write ``pieces`` (at ``rate`` bytes a second if not 0) until they end, the client
+        goes away or the server stops; record how it ended."""
+        media = self.server.media
+        sent, client_left = 0, False
+        started = time.monotonic()
+        try:
+            for piece in _paced(pieces, rate):
+                if media.stopping.is_set():
+                    break
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked
+                                 else piece)  # fmt: skip
+                self.wfile.flush()
+                sent += len(piece)
+                wait = interval or (sent / rate - (time.monotonic() - started) if rate else 0)
+                if wait > 0 and media.stopping.wait(wait):
+                    break
+            else:
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+            client_left = True
+        finally:
+            media.record_stream(StreamRecord(self.path, sent, client_left))
 
     def _simple(
         self, status: HTTPStatus, head: bool, headers: dict[str, str] | None = None
@@ -284,6 +418,52 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         if stopping.is_set() or remaining > 0:
             self.close_connection = True
+
+
+_ENDLESS_HEAD = {
+    "html": b"<!DOCTYPE html><html><head><title>Endless</title></head><body>\n",
+    "m3u8": b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n",
+    "vtt": b"WEBVTT\n\n",
+}
+
+
+def _endless_body(ext: str) -> Iterator[bytes]:
+    """The head of a page/playlist/subtitle file, then more of it forever."""
+    yield _ENDLESS_HEAD[ext]
+    for n in itertools.count():
+        if ext == "html":
+            yield f"<p>Paragraph {n} of a page that never ends.</p>\n".encode() * 64
+        elif ext == "m3u8":
+            yield f"#EXTINF:2.0,\nsegment{n}.ts\n".encode() * 64
+        else:
+            yield b"".join(
+                f"{_cue_time(n * 64 + i)} --> {_cue_time(n * 64 + i + 1)}\nMore words.\n\n"
+                .encode() for i in range(64)
+            )  # fmt: skip
+
+
+def _cue_time(second: int) -> str:
+    return f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000"
+
+
+def _paced(pieces: Iterator[bytes], rate: int) -> Iterator[bytes]:
+    """At a rate, small pieces (about a tenth of a second's worth) so bytes keep trickling."""
+    if not rate:
+        yield from pieces
+        return
+    size = max(1, rate // 10)
+    for piece in pieces:
+        for start in range(0, len(piece), size):
+            yield piece[start : start + size]
+
+
+@functools.cache
+def _gzip_bomb(mebibytes: int) -> bytes:
+    """A gzip body that inflates to an HTML page of ``mebibytes`` MiB, mostly spaces: one gzip
+    member per MiB (RFC 1952 allows several), about 1 KiB each."""
+    head = gzip.compress(b"<!DOCTYPE html><html><head><title>Bomb</title></head><body>")
+    spaces = gzip.compress(b" " * (1024 * 1024), compresslevel=9)
+    return head + spaces * mebibytes + gzip.compress(b"</body></html>")
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:

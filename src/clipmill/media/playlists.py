@@ -8,7 +8,10 @@ values. yt-dlp's info dicts never leave this module.
 
 Everything that may open a connection (the first extraction, each pull on the entries, an item's
 details) runs inside ``netguard.enforce`` for the calling thread, so the connect-time guard sees
-pages, redirects and continuation requests alike.
+pages, redirects and continuation requests alike. Each such call is also a fetch phase
+(``clipmill.media.fetchlimits``): every response is capped at ``max_page_bytes`` and the call
+gets ``fetch_timeout`` seconds. A listing opened inside ``fetchlimits.scope`` (an API preview)
+also stops when that scope's cancel is set or its deadline passes.
 
 ``extractors`` lets a caller put extra yt-dlp ``InfoExtractor`` classes ahead of the built-in
 ones. Production passes none; tests pass the extractor of their fake channel site.
@@ -25,7 +28,8 @@ from typing import Any, TypeVar
 
 from clipmill.config import Settings
 from clipmill.errors import ClipmillError, DownloadFailed, NotAPlaylist
-from clipmill.media import netguard
+from clipmill.media import fetchlimits, netguard
+from clipmill.media.fetchlimits import FetchBudget, FetchLimits
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,9 @@ class _YtdlpLogger:
         log.info("yt-dlp: %s", msg)
 
 
-def _new_ydl(settings: Settings, extractors: Sequence[ExtractorClass], logger: _YtdlpLogger) -> Any:
+def _new_ydl(
+    settings: Settings, extractors: Sequence[ExtractorClass], logger: _YtdlpLogger
+) -> tuple[Any, FetchBudget]:
     from yt_dlp import YoutubeDL
 
     params = {
@@ -103,7 +109,7 @@ def _new_ydl(settings: Settings, extractors: Sequence[ExtractorClass], logger: _
     for extractor in extractors:  # ahead of Generic, which would claim any URL
         ydl.add_info_extractor(extractor())
     ydl.add_default_info_extractors()
-    return ydl
+    return ydl, fetchlimits.install(ydl, FetchLimits.from_settings(settings))
 
 
 class Listing:
@@ -112,12 +118,14 @@ class Listing:
     def __init__(
         self,
         ydl: Any,
+        budget: FetchBudget,
         raw: dict[str, Any],
         guard: netguard.NetGuard,
         logger: _YtdlpLogger,
         url: str,
     ) -> None:
         self._ydl = ydl
+        self._budget = budget
         self._logger = logger
         self._raw_entries = raw.get("entries")
         self._guard = guard
@@ -157,7 +165,7 @@ class Listing:
         """Pull each item under the guard (a site's next page is fetched inside ``next``)."""
         while True:
             try:
-                item = _guarded_call(self._guard, lambda: next(source))
+                item = _guarded_call(self._guard, self._budget, lambda: next(source))
             except StopIteration:
                 return
             yield item
@@ -168,7 +176,7 @@ class Listing:
         Fields the listing already had are kept when the item page does not repeat them.
         """
         self._guard.check_url(entry.url)
-        raw = _resolve(self._ydl, self._guard, self._logger, entry.url)
+        raw = _resolve(self._ydl, self._budget, self._guard, self._logger, entry.url)
         found = _entry(entry.index, {**raw, "url": entry.url})
         if found is None:
             return entry
@@ -204,18 +212,20 @@ def open_listing(
     guard = netguard.NetGuard.from_settings(settings)
     guard.check_url(url)
     logger = _YtdlpLogger()
-    ydl = _new_ydl(settings, extractors, logger)
+    ydl, budget = _new_ydl(settings, extractors, logger)
     try:
-        raw = _resolve(ydl, guard, logger, url)
+        raw = _resolve(ydl, budget, guard, logger, url)
         if raw.get("_type") not in ("playlist", "multi_video"):
             raise NotAPlaylist("This URL is a single video, not a playlist, channel or feed.")
-        return Listing(ydl, raw, guard, logger, url)
+        return Listing(ydl, budget, raw, guard, logger, url)
     except BaseException:
         ydl.close()
         raise
 
 
-def _resolve(ydl: Any, guard: netguard.NetGuard, logger: _YtdlpLogger, url: str) -> dict[str, Any]:
+def _resolve(
+    ydl: Any, budget: FetchBudget, guard: netguard.NetGuard, logger: _YtdlpLogger, url: str
+) -> dict[str, Any]:
     """extract_info without processing, following url results (channel -> its uploads tab)."""
     ie_key: str | None = None
     for _ in range(MAX_URL_HOPS):
@@ -223,7 +233,7 @@ def _resolve(ydl: Any, guard: netguard.NetGuard, logger: _YtdlpLogger, url: str)
         def extract(url: str = url, ie_key: str | None = ie_key) -> Any:
             return ydl.extract_info(url, download=False, process=False, ie_key=ie_key)
 
-        raw = _guarded_call(guard, extract, logger)
+        raw = _guarded_call(guard, budget, extract, logger)
         if not isinstance(raw, dict):
             raise DownloadFailed(logger.last_error or "Nothing could be extracted from this URL.")
         if raw.get("_type") not in ("url", "url_transparent"):
@@ -234,12 +244,16 @@ def _resolve(ydl: Any, guard: netguard.NetGuard, logger: _YtdlpLogger, url: str)
 
 
 def _guarded_call(
-    guard: netguard.NetGuard, call: Callable[[], T], logger: _YtdlpLogger | None = None
+    guard: netguard.NetGuard,
+    budget: FetchBudget,
+    call: Callable[[], T],
+    logger: _YtdlpLogger | None = None,
 ) -> T:
-    """Run ``call`` (which may open connections) under the guard; map yt-dlp's errors."""
+    """Run ``call`` (which may open connections) under the guard, as one fetch phase of
+    ``budget``; map yt-dlp's errors."""
     from clipmill.media.ytdlp_errors import map_error
 
-    with netguard.enforce(guard) as audit:
+    with netguard.enforce(guard) as audit, budget.phase("reading the playlist"):
         try:
             return call()
         except (StopIteration, ClipmillError):
@@ -266,7 +280,7 @@ def _entry(index: int, raw: Any) -> ListedEntry | None:
     if not isinstance(raw, dict):
         return None
     url = _http_url(_unsmuggle(str(raw.get("url") or ""))) or _http_url(raw.get("webpage_url"))
-    url = url or _http_url(raw.get("original_url"))
+    url = url or _http_url(raw.get("original_url")) or _media_url(raw)
     if url is None:
         return None
     return ListedEntry(
@@ -280,6 +294,18 @@ def _entry(index: int, raw: Any) -> ListedEntry | None:
         view_count=_int(raw.get("view_count")),
         uploader=_str(raw.get("uploader") or raw.get("channel")),
     )
+
+
+def _media_url(raw: dict[str, Any]) -> str | None:
+    """An entry that is media itself (a page's ``<video>`` tags): its best direct format."""
+    formats = [
+        f for f in raw.get("formats") or [] if isinstance(f, dict) and _http_url(f.get("url"))
+    ]
+
+    def size(fmt: dict[str, Any]) -> tuple[float, float]:
+        return (_number(fmt.get("height")) or 0.0, _number(fmt.get("tbr")) or 0.0)
+
+    return str(max(formats, key=size)["url"]) if formats else None
 
 
 def _upload_date(raw: dict[str, Any]) -> date | None:
