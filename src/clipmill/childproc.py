@@ -19,12 +19,33 @@ The target is named as ``"package.module:function"`` and called in the child as
 ``function(emit, *args)``; ``emit(kind, payload)`` sends a message the parent hands to
 ``on_message``. A ClipmillError raised in the child is raised again in the parent as the same
 class with the same code and details.
+
+**A child dies with its parent**, however the parent ends (SIGKILL included), and cleans up
+nothing on the way: after a restart a newer attempt may already be resuming its files.
+
+- The *lifeline*: a pipe nobody writes to, whose write end only this process holds. The kernel
+  closes it when this process ends, so a thread in the child that waits on the read end sees
+  EOF exactly then, and SIGKILLs the child's whole process group at once (yt-dlp's ffmpeg
+  too). The EOF stays readable, so a parent that dies while the child is still starting up is
+  noticed as soon as the child runs.
+- ``PR_SET_PDEATHSIG`` (Linux) as a second alarm. The kernel sends it when the *thread* that
+  started the child ends, which in a pool of threads is not the process ending; so the signal
+  is SIGHUP with a handler that kills the group only if the parent really is gone.
+- ``emit`` failing with a broken pipe means the same and is handled the same way.
+
+**Fencing**: with ``workdir``, the running child is recorded in ``workdir/.child.json``
+(process group, start time and boot id, so a reused pid cannot pass for it), and a new attempt
+in the same directory first kills a recorded group that still runs. Two attempts never write
+the same files, whatever the older one's parent became. Linux only (it reads ``/proc``);
+elsewhere the lifeline alone applies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -32,19 +53,30 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import clipmill
 from clipmill import errors
+from clipmill.cancellation import CancelSignal
 from clipmill.errors import ClipmillError, JobCancelled, TimedOut, WorkerCrashed
 
 KILL_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when cancelling."""
 
+CHILD_RECORD = ".child.json"
+"""The file in a work dir that names the child working there (see `fence`)."""
+
+FENCE_TIMEOUT = 5.0
+"""Seconds `fence` waits for a killed group to be gone before a new attempt starts anyway."""
+
 _POLL = 0.05
 _CHILD_CODE = "from clipmill.childproc import child_entry; child_entry()"
+_PR_SET_PDEATHSIG = 1
+_PARENT_DEATH_SIGNAL = signal.SIGHUP
 
 Emit = Callable[[str, Any], None]
 
@@ -53,18 +85,25 @@ def run_in_child(
     target: str,
     args: tuple[Any, ...],
     *,
-    cancel: threading.Event | None = None,
+    cancel: CancelSignal | None = None,
     on_message: Callable[[str, Any], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     timeout: float | None = None,
+    workdir: Path | None = None,
 ) -> Any:
     """Call ``target(emit, *args)`` in a killable child and return what it returns.
 
     Raises JobCancelled within about ``KILL_GRACE`` seconds of ``cancel`` being set (the child's
     whole process group is gone by then), TimedOut after ``timeout`` seconds, WorkerCrashed
     when the child dies without an answer, or the ClipmillError the child raised.
+
+    ``workdir`` is the directory the child writes to: an older attempt's child still running
+    there is killed first (`fence`), and this child is recorded there until it has ended.
     """
-    proc, receiver = _start_child((target, args))
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        fence(workdir)
+    proc, receiver, recorded = _start_child((target, args), workdir)
     try:
         if on_start is not None:
             on_start(proc.pid)
@@ -72,12 +111,14 @@ def run_in_child(
     finally:
         stop_group(proc)
         receiver.close()
+        if workdir is not None and recorded is not None:
+            _forget(workdir, recorded)
 
 
 def _relay(
     proc: subprocess.Popen[bytes],
     receiver: Connection,
-    cancel: threading.Event | None,
+    cancel: CancelSignal | None,
     on_message: Callable[[str, Any], None] | None,
     timeout: float | None,
 ) -> Any:
@@ -110,8 +151,14 @@ def _relay(
             on_message(kind, message[1])
 
 
-def _start_child(request: tuple[Any, ...]) -> tuple[subprocess.Popen[bytes], Connection]:
-    """Hand ``request`` to a warm spare for its module if there is one, else to a new child."""
+def _start_child(
+    request: tuple[Any, ...], workdir: Path | None = None
+) -> tuple[subprocess.Popen[bytes], Connection, ProcessIdentity | None]:
+    """Hand ``request`` to a warm spare for its module if there is one, else to a new child.
+
+    With ``workdir``, the child is recorded there before it gets the request: it touches no
+    file before that.
+    """
     module = str(request[0]).partition(":")[0]
     with _spares_lock:
         spare = _spares.pop(module, None)
@@ -121,10 +168,15 @@ def _start_child(request: tuple[Any, ...]) -> tuple[subprocess.Popen[bytes], Con
         if module in _spare_preloads:
             _spares[module] = _spawn(_spare_preloads[module])  # the next job's spare
     proc, receiver, outbox = spare or _spawn(())
+    recorded = None
+    if workdir is not None:
+        recorded = ProcessIdentity.of(proc.pid)
+        if recorded is not None:
+            _record(workdir, recorded)
     # BrokenPipeError: the child died at once, which the relay loop reports
     with outbox, contextlib.suppress(BrokenPipeError):
         outbox.send(request)
-    return proc, receiver
+    return proc, receiver, recorded
 
 
 def _spawn(
@@ -133,6 +185,7 @@ def _spawn(
     """Start a child in its own session that imports ``preload``, then waits for a request."""
     results_read, results_write = os.pipe()
     request_read, request_write = os.pipe()
+    lifeline = _lifeline()
     package_root = str(Path(clipmill.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -144,9 +197,11 @@ def _spawn(
                 _CHILD_CODE,
                 str(results_write),
                 str(request_read),
+                str(lifeline),
+                str(os.getpid()),
                 ",".join(preload),
             ],
-            pass_fds=(results_write, request_read),
+            pass_fds=(results_write, request_read, lifeline),
             start_new_session=True,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -158,10 +213,42 @@ def _spawn(
     return proc, Connection(results_read, writable=False), Connection(request_write, readable=False)
 
 
+# --- the lifeline ------------------------------------------------------------------------------
+# One pipe per process. Its fds are not inheritable and subprocess closes every fd it is not
+# told to pass, so only this process holds the write end; a fork (os.fork, multiprocessing's
+# fork) would copy it, which is why the copy is closed in the forked process.
+
+_lifeline_lock = threading.Lock()
+_lifeline_pipe: tuple[int, int, int] | None = None  # (pid that made it, read end, write end)
+
+
+def _lifeline() -> int:
+    """The read end of this process's lifeline, made on first use."""
+    global _lifeline_pipe
+    with _lifeline_lock:
+        if _lifeline_pipe is None or _lifeline_pipe[0] != os.getpid():
+            read_end, write_end = os.pipe()
+            _lifeline_pipe = (os.getpid(), read_end, write_end)
+        return _lifeline_pipe[1]
+
+
+def _drop_lifeline_after_fork() -> None:
+    global _lifeline_pipe
+    if _lifeline_pipe is not None:
+        for fd in _lifeline_pipe[1:]:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _lifeline_pipe = None
+
+
+os.register_at_fork(after_in_child=_drop_lifeline_after_fork)
+
+
 # --- warm spares -----------------------------------------------------------------------------
 # A child spends most of its start-up importing (0.7 s for yt-dlp and clipmill's media modules).
 # With spares enabled, one child per target module is started ahead of time with those imports
-# done; it waits on its request pipe, so if this process dies it reads EOF and exits by itself.
+# done. It waits on its request pipe and exits when that pipe closes (`shutdown_spares`); if this
+# process dies, its lifeline kills it like any other child.
 
 _spares_lock = threading.Lock()
 _spares: dict[str, tuple[subprocess.Popen[bytes], Connection, Connection]] = {}
@@ -195,6 +282,9 @@ def _rebuild(class_name: str, code: str, text: str, details: dict[str, Any]) -> 
     return cls(text, code=code, **details)
 
 
+# --- process groups ----------------------------------------------------------------------------
+
+
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child's process group: SIGTERM, then SIGKILL for whatever is left."""
     if proc.poll() is None:
@@ -222,34 +312,130 @@ def _wait_until_gone(pgid: int, *, timeout: float) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
+    if not Path("/proc").is_dir():
         try:
             os.killpg(pgid, 0)
         except (ProcessLookupError, PermissionError):
             return False
         return True
-    for entry in proc_dir.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            state, _ppid, pgrp = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue
-        if int(pgrp) == pgid and state not in ("Z", "X"):  # zombies are dead already
-            return True
-    return False
+    return bool(_group_members(pgid))
+
+
+@dataclass(frozen=True)
+class _Stat:
+    pid: int
+    pgrp: int
+    started: int  # clock ticks after boot
+
+
+def _stat(pid: int) -> _Stat | None:
+    """What /proc says of a live process; None when it is gone (zombies are dead already)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # fields[0] is the stat file's 3rd field (state); the start time is its 22nd
+    if fields[0] in ("Z", "X"):
+        return None
+    return _Stat(pid=pid, pgrp=int(fields[2]), started=int(fields[19]))
+
+
+def _group_members(pgid: int) -> list[_Stat]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None and stat.pgrp == pgid:
+                members.append(stat)
+    return members
+
+
+# --- fencing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """One process, told apart from a later one with the same pid by start time and boot id."""
+
+    pid: int
+    started: int
+    """Clock ticks after boot (field 22 of /proc/<pid>/stat)."""
+    boot_id: str
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessIdentity | None:
+        """The identity of a live process; None when it is gone or there is no /proc."""
+        stat = _stat(pid)
+        return None if stat is None else cls(pid=pid, started=stat.started, boot_id=_boot_id())
+
+
+@cache
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def fence(workdir: Path) -> None:
+    """Make ``workdir`` safe for a new attempt: kill the child recorded there if it still runs
+    (with its whole process group: ffmpeg included), then forget it.
+
+    The recorded child is an older attempt's whose parent died (``run_in_child`` stops its own
+    children before it returns); its lifeline has normally killed it already. This is the
+    guarantee for the rest: a child stuck in native code, an ffmpeg whose leader is gone.
+    """
+    recorded = _read_record(workdir)
+    if recorded is None:
+        return
+    if recorded.boot_id == _boot_id():  # else the machine restarted: nothing of it runs
+        leader = ProcessIdentity.of(recorded.pid)
+        if leader == recorded:
+            _signal_group(recorded.pid, signal.SIGKILL)
+            _wait_until_gone(recorded.pid, timeout=FENCE_TIMEOUT)
+        elif leader is None:
+            # the leader is gone, members of its group (an ffmpeg) may not be: the group id stays
+            # reserved while any member lives, so members that started after it are its own
+            left = [m for m in _group_members(recorded.pid) if m.started >= recorded.started]
+            for member in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(member.pid, signal.SIGKILL)
+            if left:
+                _wait_until_gone(recorded.pid, timeout=FENCE_TIMEOUT)
+        # else: the pid belongs to another process now, so the old group is long gone
+    (workdir / CHILD_RECORD).unlink(missing_ok=True)
+
+
+def _record(workdir: Path, child: ProcessIdentity) -> None:
+    scratch = workdir / f"{CHILD_RECORD}.{os.getpid()}.{threading.get_ident()}"
+    scratch.write_text(json.dumps(asdict(child)))
+    os.replace(scratch, workdir / CHILD_RECORD)  # readers see the old record or the new one
+
+
+def _read_record(workdir: Path) -> ProcessIdentity | None:
+    try:
+        return ProcessIdentity(**json.loads((workdir / CHILD_RECORD).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _forget(workdir: Path, child: ProcessIdentity) -> None:
+    """Remove the record of ``child`` (a newer attempt's record stays)."""
+    if _read_record(workdir) == child:
+        (workdir / CHILD_RECORD).unlink(missing_ok=True)
 
 
 # --- child side ----------------------------------------------------------------------------
 
 
 def child_entry() -> None:
-    """``python -c`` entry point of the child: argv holds the two pipe fds."""
-    sender = Connection(int(sys.argv[1]), readable=False)
-    for module in filter(None, sys.argv[3].split(",") if len(sys.argv) > 3 else ()):
+    """``python -c`` entry point of the child: argv holds the pipe fds and the parent's pid."""
+    results_fd, request_fd, lifeline_fd, parent_pid = (int(a) for a in sys.argv[1:5])
+    _die_with_parent(lifeline_fd, parent_pid)  # before the imports, which take a while
+    sender = Connection(results_fd, readable=False)
+    for module in filter(None, sys.argv[5].split(",") if len(sys.argv) > 5 else ()):
         importlib.import_module(module)  # a spare does its imports before it has work
-    with Connection(int(sys.argv[2]), writable=False) as inbox:
+    with Connection(request_fd, writable=False) as inbox:
         try:
             target, args = inbox.recv()
         except EOFError:  # a spare that was never used: the parent stopped or went away
@@ -258,8 +444,8 @@ def child_entry() -> None:
     try:
         module_name, _, function_name = target.partition(":")
         function = getattr(importlib.import_module(module_name), function_name)
-        result = function(lambda kind, payload: sender.send((kind, payload)), *args)
-        sender.send(("result", result))
+        result = function(lambda kind, payload: _send(sender, (kind, payload)), *args)
+        _send(sender, ("result", result))
     except ClipmillError as exc:
         _send_error(sender, type(exc).__name__, exc.code, exc.message, exc.details)
     except BaseException as exc:
@@ -268,10 +454,50 @@ def child_entry() -> None:
         sender.close()
 
 
+def _send(sender: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        sender.send(message)
+    except OSError:  # EPIPE: nobody reads any more because the parent is gone
+        _parent_gone()
+
+
 def _send_error(
     sender: Connection, name: str, code: str, text: str, details: dict[str, Any]
 ) -> None:
     try:
-        sender.send(("error", name, code, text, details))
+        _send(sender, ("error", name, code, text, details))
     except Exception:  # unpicklable details: keep the code and message
-        sender.send(("error", name, code, text, {}))
+        _send(sender, ("error", name, code, text, {}))
+
+
+def _die_with_parent(lifeline_fd: int, parent_pid: int) -> None:
+    """Arm both alarms (see the module docstring): the lifeline thread and PR_SET_PDEATHSIG."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(lifeline_fd, 1):  # nobody writes: only EOF (or an error) ends this
+                pass
+        _parent_gone()
+
+    threading.Thread(target=watch, name="clipmill-lifeline", daemon=True).start()
+
+    def on_parent_death_signal(signum: int, frame: Any) -> None:
+        if os.getppid() != parent_pid:  # else only the thread that started us has ended
+            _parent_gone()
+
+    if os.getppid() != parent_pid:  # the parent is gone already, or a wrapper started us:
+        return  # either way the lifeline decides
+    signal.signal(_PARENT_DEATH_SIGNAL, on_parent_death_signal)
+    with contextlib.suppress(OSError, AttributeError):  # no prctl: not Linux
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(_PARENT_DEATH_SIGNAL))
+    if os.getppid() != parent_pid:  # it died before the prctl took effect
+        _parent_gone()
+
+
+def _parent_gone() -> NoReturn:
+    """SIGKILL this child's whole process group at once, ffmpeg included, cleaning up nothing."""
+    if os.getpgrp() == os.getpid():  # always, for a child started by _spawn
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise SystemExit(1)  # not reached: for the type checker

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from clipmill.config import Settings
-from clipmill.media import ytdlp
+from clipmill.media import workfiles, ytdlp
 from clipmill.media.models import DownloadProgress, DownloadResult
 from clipmill.media.netguard import NetGuard
 from clipmill.media.options import DownloadOptions
@@ -41,21 +41,29 @@ def guard(media_settings: Settings) -> NetGuard:
 
 @pytest.fixture
 def download(tmp_path: Path, media_settings: Settings) -> Callable[..., DownloadResult]:
-    """download(url, settings=None, **option_fields) in-process, into a fresh work dir."""
+    """download(url, settings=None, **option_fields) in-process, into a fresh work dir.
+
+    After a failure it removes the partial files as its supervisor would
+    (`isolation.run_download`); ``ytdlp.download`` itself never does."""
     counter = iter(range(1000))
 
     def run(url: str, settings: Settings | None = None, **fields: Any) -> DownloadResult:
         chosen = settings or media_settings
         progress: list[DownloadProgress] = []
-        return ytdlp.download(
-            url,
-            DownloadOptions(**fields),
-            tmp_path / f"work{next(counter)}",
-            settings=chosen,
-            guard=NetGuard.from_settings(chosen),
-            on_progress=progress.append,
-            on_log=lambda line: None,
-            cancel=threading.Event(),
-        )
+        workdir = tmp_path / f"work{next(counter)}"
+        try:
+            return ytdlp.download(
+                url,
+                DownloadOptions(**fields),
+                workdir,
+                settings=chosen,
+                guard=NetGuard.from_settings(chosen),
+                on_progress=progress.append,
+                on_log=lambda line: None,
+                cancel=threading.Event(),
+            )
+        except Exception:
+            workfiles.remove_download_files(workdir)
+            raise
 
     return run

@@ -7,9 +7,13 @@ process group, and a cancel kills yt-dlp and every ffmpeg it started.
 The child installs the network guard for the whole process, which is acceptable there because
 the process runs this one job and nothing else.
 
-Partial files: a failure or cancel removes them (unless ``keep_partial_on_cancel``); a child
-that dies on its own (OOM, a restart) leaves its ``.part`` so that the next attempt resumes it
-(yt-dlp's ``continuedl``).
+Partial files are this side's business, never the child's: a child whose parent died must not
+delete what a newer attempt may already be resuming. So ``run_download`` removes them after a
+failure or cancel (unless ``keep_partial_on_cancel``), and leaves them when the child died on its
+own (OOM, a kill) or when this process itself is going down, so that the next attempt resumes the
+``.part`` (yt-dlp's ``continuedl``). The child is recorded in the work dir while it runs, and a
+new attempt kills an older one's child that still runs there before it touches a file
+(`clipmill.childproc.fence`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from clipmill.cancellation import CancelSignal
 from clipmill.childproc import Emit, run_in_child
 from clipmill.config import Settings
 from clipmill.errors import DownloadFailed, JobCancelled, TimedOut, WorkerCrashed
@@ -35,7 +40,7 @@ def run_download(
     settings: Settings,
     on_progress: Callable[[DownloadProgress], None],
     on_log: Callable[[str], None],
-    cancel: threading.Event,
+    cancel: CancelSignal,
     timeout: float | None = None,
     on_start: Callable[[int], None] | None = None,
     keep_partial_on_cancel: bool = False,
@@ -57,6 +62,7 @@ def run_download(
             on_log=on_log,
             on_start=on_start,
             timeout=timeout,
+            workdir=workdir,
         )
     except DownloadFailed as exc:
         clean_up = not exc.details.get("crashed")
@@ -80,20 +86,31 @@ def run_probe(
     url: str,
     *,
     settings: Settings,
-    cancel: threading.Event | None = None,
+    cancel: CancelSignal | None = None,
     on_log: Callable[[str], None] | None = None,
     timeout: float | None = None,
 ) -> MediaInfo:
-    """``ytdlp.probe`` in a killable child."""
-    result = _run(
-        "clipmill.media.isolation:_probe_in_child",
-        (url, settings),
-        cancel=cancel,
-        on_progress=None,
-        on_log=on_log,
-        on_start=None,
-        timeout=timeout,
-    )
+    """``ytdlp.probe`` in a killable child; the child is killed after ``timeout`` seconds
+    (default ``probe_timeout``: TimedOut) or when ``cancel`` is set (JobCancelled)."""
+    limit = settings.probe_timeout if timeout is None else timeout
+    try:
+        result = _run(
+            "clipmill.media.isolation:_probe_in_child",
+            (url, settings),
+            cancel=cancel,
+            on_progress=None,
+            on_log=on_log,
+            on_start=None,
+            timeout=limit,
+        )
+    except TimedOut as exc:
+        if exc.details:  # the child's own deadline: its message says which fetch
+            raise
+        raise TimedOut(
+            f"Gave up looking at the URL after {limit:g} s: the site is too slow or its response "
+            "never ends (limit: CLIPMILL_PROBE_TIMEOUT).",
+            timeout=limit,
+        ) from exc
     assert isinstance(result, MediaInfo)
     return result
 
@@ -102,11 +119,12 @@ def _run(
     target: str,
     args: tuple[Any, ...],
     *,
-    cancel: threading.Event | None,
+    cancel: CancelSignal | None,
     on_progress: Callable[[DownloadProgress], None] | None,
     on_log: Callable[[str], None] | None,
     on_start: Callable[[int], None] | None,
     timeout: float | None,
+    workdir: Path | None = None,
 ) -> Any:
     def on_message(kind: str, payload: Any) -> None:
         if kind == "progress" and on_progress is not None:
@@ -116,22 +134,28 @@ def _run(
 
     try:
         return run_in_child(
-            target, args, cancel=cancel, on_message=on_message, on_start=on_start, timeout=timeout
+            target,
+            args,
+            cancel=cancel,
+            on_message=on_message,
+            on_start=on_start,
+            timeout=timeout,
+            workdir=workdir,
         )
     except WorkerCrashed as exc:
         raise DownloadFailed(exc.message.replace("worker", "download"), crashed=True) from exc
-    except TimedOut as exc:
-        raise DownloadFailed(exc.message) from exc
 
 
 # --- child side ----------------------------------------------------------------------------
 
 
 def _guarded(settings: Settings) -> Any:
-    from clipmill.media import netguard
+    from clipmill.media import fetchlimits, netguard
 
     guard = netguard.NetGuard.from_settings(settings)
     netguard.enforce_process_wide(guard)
+    # this process runs one job in its main thread: a fetch deadline may interrupt it anywhere
+    fetchlimits.interrupt_main_thread()
     return guard
 
 

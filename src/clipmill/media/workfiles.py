@@ -3,7 +3,11 @@
 Everything a download writes starts with ``MEDIA_STEM + "."`` (yt-dlp's ``.part``, ``.ytdl``
 and fragment files included), so a failed or cancelled job can be wiped without touching
 anything else the job keeps in the same directory. A process that is *killed* leaves its
-``.part`` behind on purpose: the next attempt resumes it.
+``.part`` behind on purpose: the next attempt resumes it. Only the supervising side removes
+files (`clipmill.media.isolation`), never the child that downloads: after a restart, a child that
+outlived its parent would delete what the new attempt is resuming. The child's record
+(``.child.json``, see `clipmill.childproc.fence`) does not start with the stem, so it is not a
+download file.
 """
 
 from __future__ import annotations
@@ -27,10 +31,6 @@ def download_files(workdir: Path) -> list[Path]:
     if not workdir.is_dir():
         return []
     return sorted(p for p in workdir.glob(f"{MEDIA_STEM}.*") if p.is_file())
-
-
-def partial_files(workdir: Path) -> list[Path]:
-    return [p for p in download_files(workdir) if is_partial(p)]
 
 
 def finished_files(workdir: Path) -> list[Path]:

@@ -17,9 +17,9 @@ that is stuck on a stalled origin, run it through ``isolation.run_download``, wh
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,20 @@ from yt_dlp.networking import Request
 from yt_dlp.postprocessor.common import PostProcessor
 from yt_dlp.utils import determine_protocol
 
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
 from clipmill.errors import (
     DurationTooLong,
     FileTooLarge,
     InvalidOption,
     JobCancelled,
+    ResponseTooLarge,
     StorageFull,
+    TimedOut,
     UnsupportedUrl,
 )
-from clipmill.media import ffmpeg, netguard, outputs, sniff, workfiles
+from clipmill.media import fetchlimits, ffmpeg, netguard, outputs, sniff
+from clipmill.media.fetchlimits import FetchLimits
 from clipmill.media.models import (
     Chapter,
     DownloadProgress,
@@ -155,9 +159,12 @@ def _extract(ydl: YoutubeDL, url: str, *, download: bool) -> dict[str, Any]:
 
 
 def _fetcher(ydl: Any) -> sniff.Fetch:
+    """sniff's fetch through ``ydl``: guarded, and under ydl's fetch budget, so a response
+    longer than ``max_page_bytes`` raises ResponseTooLarge and a slow one TimedOut."""
+
     def fetch(url: str, headers: Mapping[str, str], limit: int) -> bytes:
         with ydl.urlopen(Request(url, headers=dict(headers))) as response:
-            return bytes(response.read(limit + 1))
+            return _read_at_most(response, limit + 1)
 
     return fetch
 
@@ -275,11 +282,15 @@ def probe(
     with netguard.enforce(guard) as audit:
         try:
             with YoutubeDL(probe_params(settings, logger=_Logger(on_log))) as ydl:
+                budget = fetchlimits.install(ydl, FetchLimits.from_settings(settings))
+                budget.begin("looking at the URL", settings.probe_timeout,
+                             setting="CLIPMILL_PROBE_TIMEOUT")  # fmt: skip
                 _add_gates(ydl)
                 info = _extract(ydl, url, download=False)
                 duration, endless = _num(info.get("duration")), False
                 if duration is None and not _is_live(info):
                     duration, endless = _sniff_duration(ydl, info)
+                    budget.check()  # sniffing is best effort and swallows errors, not deadlines
                 return _media_info(info, duration, live=endless)
         except Exception as exc:
             error = map_error(exc, audit, url=url)
@@ -297,43 +308,41 @@ def download(
     guard: NetGuard,
     on_progress: ProgressCallback,
     on_log: LogCallback,
-    cancel: threading.Event,
+    cancel: CancelSignal,
 ) -> DownloadResult:
     """Download ``url`` into ``workdir`` as ``options`` ask; files are named by a fixed stem.
 
-    On any failure everything this download wrote is removed from ``workdir``.
+    Nothing is cleaned up here on failure: this runs in a child that may have lost its parent
+    while a newer attempt resumes the same ``.part``; the supervising side removes partial files
+    (`isolation.run_download`), because only it knows whether it is still alive.
     """
     guard.check_url(url)
     workdir.mkdir(parents=True, exist_ok=True)
     run = _DownloadRun(url, options, workdir, settings, on_progress, on_log, cancel)
-    try:
-        with netguard.enforce(guard) as audit:
-            try:
-                info = run.fetch()
-            except Exception as exc:
-                error = map_error(exc, audit, url=url)
-                if options.format and "requested format" in error.message.lower():
-                    error = InvalidOption(
-                        "the format selector matched none of the formats", field="format"
-                    )
-                if error is exc:
-                    raise
-                raise error from exc
-        media = _media_info(info, run.duration)
-        files = outputs.finish_download(
-            workdir=workdir,
-            main_file=run.main_file(info),
-            options=options,
-            info=media,
-            name_values=_name_values(info),
-            settings=settings,
-            cancel=cancel,
-            on_progress=on_progress,
-        )
-        return DownloadResult(info=media, files=files)
-    except BaseException:
-        workfiles.remove_download_files(workdir)
-        raise
+    with netguard.enforce(guard) as audit:
+        try:
+            info = run.fetch()
+        except Exception as exc:
+            error = map_error(exc, audit, url=url)
+            if options.format and "requested format" in error.message.lower():
+                error = InvalidOption(
+                    "the format selector matched none of the formats", field="format"
+                )
+            if error is exc:
+                raise
+            raise error from exc
+    media = _media_info(info, run.duration)
+    files = outputs.finish_download(
+        workdir=workdir,
+        main_file=run.main_file(info),
+        options=options,
+        info=media,
+        name_values=_name_values(info),
+        settings=settings,
+        cancel=cancel,
+        on_progress=on_progress,
+    )
+    return DownloadResult(info=media, files=files)
 
 
 class _DownloadRun:
@@ -347,7 +356,7 @@ class _DownloadRun:
         settings: Settings,
         on_progress: ProgressCallback,
         on_log: LogCallback,
-        cancel: threading.Event,
+        cancel: CancelSignal,
     ) -> None:
         self.url, self.options, self.workdir, self.settings = url, options, workdir, settings
         self.on_progress, self.on_log, self.cancel = on_progress, on_log, cancel
@@ -360,14 +369,24 @@ class _DownloadRun:
             self.options,
             workdir=self.workdir,
             settings=self.settings,
-            ffmpeg_location=tools.ffmpeg,
+            ffmpeg_location=ffmpeg.guarded_tools_dir(self.settings.data_dir, tools),
             logger=_Logger(self.on_log),
             progress_hooks=[self._on_download],
             postprocessor_hooks=[self._on_postprocess],
         )
         with YoutubeDL(params) as ydl:
+            # page-like fetches get a byte cap and, phase by phase, a deadline; media does not
+            budget = fetchlimits.install(ydl, FetchLimits.from_settings(self.settings))
+            budget.begin("reading the page and its manifests")
+
+            def phase(what: str) -> _Hook:
+                return _Hook(lambda _info, _ydl: budget.begin(what))
+
             _add_gates(ydl)
+            ydl.add_post_processor(phase("checking the chosen format"), when="video")
             ydl.add_post_processor(_Hook(self._preflight), when="video")
+            ydl.add_post_processor(phase("fetching subtitles"), when="video")
+            ydl.add_post_processor(_Hook(lambda _info, _ydl: budget.media()), when="before_dl")
             return _extract(ydl, self.url, download=True)
 
     def main_file(self, info: dict[str, Any]) -> Path | None:
@@ -439,17 +458,27 @@ class _DownloadRun:
             self.on_log("WARNING: no thumbnail available")
             return
         headers = next((t.get("http_headers") for t in thumbnails if t.get("url") == url), None)
+        budget = fetchlimits.budget_of(ydl)
+        # a deadline of its own, so that a slow thumbnail is skipped without failing the job
+        bounded = budget.phase("fetching the thumbnail") if budget else contextlib.nullcontext()
         try:
-            with ydl.urlopen(Request(url, headers=dict(headers or {}))) as response:
-                data = response.read(THUMBNAIL_BYTES + 1)
-                ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+            with bounded, ydl.urlopen(Request(url, headers=dict(headers or {}))) as response:
+                data = _read_at_most(response, THUMBNAIL_BYTES + 1)
+        except JobCancelled:
+            raise
+        except (TimedOut, ResponseTooLarge) as exc:
+            self.on_log(f"WARNING: thumbnail skipped: {exc.message}")
+            return
         except Exception as exc:  # a missing thumbnail never fails the download
             self.on_log(f"WARNING: thumbnail not downloaded: {exc}")
             return
         if len(data) > THUMBNAIL_BYTES:
             self.on_log("WARNING: thumbnail skipped: larger than 10 MiB")
             return
-        ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(ctype, "jpg")
+        ext = _image_ext(data)  # the bytes decide, not the Content-Type
+        if ext is None:
+            self.on_log("WARNING: thumbnail skipped: not a JPEG, PNG or WebP image")
+            return
         path = self.workdir / f"{MEDIA_STEM}.{ext}"
         path.write_bytes(data)
         info["thumbnails"] = [{"id": "0", "url": url, "filepath": str(path)}]
@@ -468,6 +497,15 @@ class _DownloadRun:
         percent = min(100.0, 100.0 * done / whole) if whole else None
         if status.get("status") == "finished":
             percent = 100.0
+            # ffmpeg picks its demuxer by content: a "video" that is a playlist or manifest
+            # would make the postprocessors read other files, so it never gets that far
+            received = Path(str(status.get("filename") or key))
+            if received.is_file():
+                ffmpeg.refuse_unless_media(
+                    received,
+                    name=f"the downloaded file {received.name}",
+                    text_ok=received.suffix.lstrip(".").lower() in outputs.SUBTITLE_EXTS,
+                )
         self.on_progress(
             DownloadProgress(
                 stage="downloading",
@@ -492,6 +530,28 @@ class _DownloadRun:
             self.on_progress(
                 DownloadProgress(stage="postprocessing", message=f"Postprocessing: {name}.")
             )
+
+
+def _read_at_most(response: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of ``response``, read in chunks: no buffer of ``size`` up front,
+    and the budget checks its deadline between them."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = response.read(min(fetchlimits.READ_CHUNK, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _image_ext(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
 
 
 def _free_bytes(path: Path) -> int | None:
