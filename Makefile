@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres system-deps venv install lint bench clean
+.PHONY: run test test-postgres fuzz system-deps venv install lint bench clean
 
 # Debian packages: ffmpeg for media, espeak-ng for the test talk. Installed only when we are root
 # on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
@@ -40,6 +40,10 @@ test: system-deps install
 test-postgres: system-deps install
 	CLIPMILL_TEST_DATABASE_URL=$$(bash scripts/postgres-for-tests.sh) \
 	  $(PY) -m pytest -q tests/jobs tests/api tests/downloads tests/playlists tests/shorts_api
+
+# A long run of the API fuzz test (make test runs 25 cases per operation).
+fuzz: install
+	CLIPMILL_FUZZ_EXAMPLES=$${CLIPMILL_FUZZ_EXAMPLES:-1000} $(PY) -m pytest -q tests/api/test_fuzz.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -9,6 +9,7 @@ class name, so every error class lives in this module.
     ├── InvalidRequest                 422 invalid_request / invalid_upload / ...
     │   ├── InvalidOption              422 invalid_option
     │   ├── InvalidUrl                 422 invalid_url
+    │   │   └── UnknownHost            422 unknown_host
     │   └── NotAPlaylist               422 not_a_playlist
     ├── Unauthorized                   401 unauthorized
     ├── Forbidden                      403 forbidden / link_expired / link_invalid
@@ -74,6 +75,12 @@ class InvalidOption(InvalidRequest):
 
 class InvalidUrl(InvalidRequest):
     code = "invalid_url"
+
+
+class UnknownHost(InvalidUrl):
+    """The URL's host name does not resolve (a typo, or a site that is gone)."""
+
+    code = "unknown_host"
 
 
 class NotAPlaylist(InvalidRequest):

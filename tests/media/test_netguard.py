@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clipmill.errors import BlockedAddress, InvalidUrl, UnsupportedUrl
+from clipmill.errors import BlockedAddress, InvalidUrl
 from clipmill.media import netguard
 from clipmill.media.netguard import NetGuard, classify
 
@@ -101,10 +101,10 @@ def test_check_host_resolves_names() -> None:
         ("http://exa mple.com/", InvalidUrl),
         ("http://example.com:99999/", InvalidUrl),
         ("http://[::1/", InvalidUrl),
-        ("ftp://example.com/file.mp4", UnsupportedUrl),
-        ("file:///etc/passwd", UnsupportedUrl),
-        ("data:text/plain,hello", UnsupportedUrl),
-        ("gopher://127.0.0.1:6379/", UnsupportedUrl),
+        ("ftp://example.com/file.mp4", InvalidUrl),
+        ("file:///etc/passwd", InvalidUrl),
+        ("data:text/plain,hello", InvalidUrl),
+        ("gopher://127.0.0.1:6379/", InvalidUrl),
         ("http://127.0.0.1/", BlockedAddress),
         ("https://[::1]:8443/x", BlockedAddress),
         ("http://169.254.169.254/latest/meta-data/", BlockedAddress),

@@ -104,8 +104,8 @@ def test_probe_errors(
     ("url", "code"),
     [
         ("not a url", "invalid_url"),
-        ("ftp://127.0.0.1/video.mp4", "unsupported_url"),
-        ("file:///etc/passwd", "unsupported_url"),
+        ("ftp://127.0.0.1/video.mp4", "invalid_url"),
+        ("file:///etc/passwd", "invalid_url"),
     ],
 )
 def test_bad_urls(media_settings: Settings, url: str, code: str) -> None:

@@ -15,12 +15,12 @@ from tests.support.feeds import FeedSite
 
 INVALID = [
     ("not a url", "invalid_url"),
-    ("ftp://example.com/clip.mp4", "unsupported_url"),
+    ("ftp://example.com/clip.mp4", "invalid_url"),
     ("", "invalid_url"),
     ("http://", "invalid_url"),
-    ("javascript:alert(1)", "unsupported_url"),
+    ("javascript:alert(1)", "invalid_url"),
     ("http://exa mple.com/x.mp4", "invalid_url"),
-    ("file:///etc/passwd", "unsupported_url"),
+    ("file:///etc/passwd", "invalid_url"),
 ]
 
 

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clipmill.media.options import DownloadOptions
 
 
 class DownloadRequest(DownloadOptions):
     """A URL plus the download options, flat, as `POST /api/v1/download` takes them."""
+
+    # whole-request examples: the per-field ones, put together, would ask for an mp3 in an mp4
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://example.com/watch?v=1",
+                    "quality": "720p",
+                    "container": "mp4",
+                    "subtitles": {"languages": ["en"], "format": "srt"},
+                },
+                {
+                    "url": "https://example.com/watch?v=1",
+                    "quality": "audio",
+                    "audio_format": "mp3",
+                    "audio_bitrate": "192k",
+                },
+                {"url": "https://example.com/watch?v=1", "sections": [{"start": 10, "end": 20}]},
+            ]
+        }
+    )
 
     url: str = Field(..., min_length=1, max_length=4096, examples=["https://example.com/watch?v=1"])
     priority: int = Field(0, ge=-10, le=10, description="Higher runs first.")

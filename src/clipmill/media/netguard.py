@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from clipmill.errors import BlockedAddress, DownloadFailed, InvalidUrl, UnsupportedUrl
+from clipmill.errors import BlockedAddress, InvalidUrl, UnknownHost
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -138,7 +138,9 @@ class NetGuard:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise DownloadFailed(f"cannot resolve host {host!r}") from exc
+            raise UnknownHost(
+                f"The host {host!r} does not resolve; check the address.", host=host
+            ) from exc
         addresses = sorted({str(info[4][0]).split("%")[0] for info in infos})
         for address in addresses:
             self.check_address(address, host)
@@ -153,8 +155,8 @@ class NetGuard:
 
 
 def parse_http_url(url: str) -> tuple[str, int]:
-    """(host, port) of an http(s) URL; InvalidUrl if malformed, UnsupportedUrl for other
-    schemes (``file:``, ``ftp:``, ``data:`` ... are never fetched)."""
+    """(host, port) of an http(s) URL; InvalidUrl for anything else: malformed, or another
+    scheme (``file:``, ``ftp:``, ``data:`` ... are never fetched)."""
     if not isinstance(url, str) or not url.strip() or len(url) > 8192:
         raise InvalidUrl("URL is empty or too long")
     if any(ord(ch) < 0x21 or ch == "\x7f" for ch in url.strip()):
@@ -167,7 +169,7 @@ def parse_http_url(url: str) -> tuple[str, int]:
     if not parts.scheme:
         raise InvalidUrl("URL has no scheme; expected http:// or https://")
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise UnsupportedUrl(f"only http and https URLs are supported, not {parts.scheme}:")
+        raise InvalidUrl(f"Only http:// and https:// URLs are supported, not {parts.scheme}:.")
     host = parts.hostname
     if not host:
         raise InvalidUrl("URL has no host")
