@@ -70,12 +70,9 @@ def run_clipmill(url: str, data_dir: Path) -> dict[str, Any]:
     from clipmill.accounts.principal import LOCAL_USER
     from clipmill.bootstrap import bootstrap
     from clipmill.config import Settings
-    from clipmill.downloads.service import DownloadService
     from clipmill.jobs.enums import JobKind
     from clipmill.pipeline.context import JobContext
-    from clipmill.playlists.expand import parent_pipelines
     from clipmill.playlists.schemas import PlaylistDownloadRequest
-    from clipmill.playlists.service import ParentService
 
     def no_download(ctx: JobContext) -> None:
         """Only the job machinery is measured, not yt-dlp downloading."""
@@ -84,11 +81,8 @@ def run_clipmill(url: str, data_dir: Path) -> dict[str, Any]:
         _env_file=None, data_dir=data_dir, allow_private_networks=True, secret_key="bench",
         max_concurrent_jobs=3, sweep_interval_seconds=3600,
     )  # fmt: skip
-    pipelines = {JobKind.DOWNLOAD: no_download, **parent_pipelines(TEST_EXTRACTORS)}
-    c = bootstrap(settings, pipelines=pipelines)
-    service = ParentService(
-        c.jobs, DownloadService(c.jobs, settings), settings, extractors=TEST_EXTRACTORS
-    )
+    c = bootstrap(settings, pipelines={JobKind.DOWNLOAD: no_download}, extractors=TEST_EXTRACTORS)
+    service = c.parents
     c.start()
     tracemalloc.start()
     started = time.perf_counter()

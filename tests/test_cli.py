@@ -89,3 +89,39 @@ def test_doctor_names_the_tools(env: dict[str, str]) -> None:
     assert result.exit_code == 0, result.output
     for name in ("ffmpeg", "ffprobe", "yt-dlp", "whisper model", "database"):
         assert name in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_in_one_sentence(tmp_path: Path, env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)], env=env)
+    assert result.exit_code == 1
+    assert "already in use" in result.output and str(port) in result.output
+    assert "{" not in result.output  # a sentence, not a JSON log line
+    assert not (tmp_path / "data" / "clipmill.db").exists()  # nothing ran before the bind
+
+
+def test_server_logs_keep_the_whole_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from clipmill.observability.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging()
+        try:
+            raise ValueError("a bug deep down")
+        except ValueError:
+            logging.getLogger("clipmill.test").exception("job crashed")
+        line = json.loads(capfd.readouterr().err.strip().splitlines()[-1])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert line["event"] == "job crashed"
+    assert "Traceback (most recent call last)" in line["exception"]
+    assert "ValueError: a bug deep down" in line["exception"]

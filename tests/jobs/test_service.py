@@ -114,8 +114,8 @@ def test_retry_requeues_a_failed_job(tmp_path: Path) -> None:
         job = wait_terminal(c, c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {}).id)
         assert job.status is JobStatus.FAILED
         c.jobs.retry(LOCAL_USER, job.id)
-        wait_for(lambda: c.jobs.load(job.id).status is JobStatus.COMPLETED)
-        again = c.jobs.load(job.id)
+        wait_for(lambda: c.lifecycle.load(job.id).status is JobStatus.COMPLETED)
+        again = c.lifecycle.load(job.id)
         assert again.attempts == 2 and again.error_code is None
         with pytest.raises(InvalidTransition):
             c.jobs.retry(LOCAL_USER, job.id)  # completed jobs are final
@@ -189,8 +189,8 @@ def test_restart_recovers_queued_and_processing_jobs(tmp_path: Path) -> None:
     waiting = c.jobs.create(LOCAL_USER, JobKind.DOWNLOAD, {})
     wait_for(lambda: running.id in gate.started)
     c.stop()  # the process "dies" with one job processing and one queued
-    assert c.jobs.load(running.id).status is JobStatus.PROCESSING
-    assert c.jobs.load(waiting.id).status is JobStatus.QUEUED
+    assert c.lifecycle.load(running.id).status is JobStatus.PROCESSING
+    assert c.lifecycle.load(waiting.id).status is JobStatus.QUEUED
 
     gate2 = Gate()
     gate2.release.set()
@@ -219,15 +219,14 @@ def test_parent_completes_when_children_end_and_fails_when_none_succeed(tmp_path
             ([True, True], JobStatus.FAILED),
         ):
             parent = c.jobs.create(LOCAL_USER, JobKind.BATCH, {}, enqueue=False)
-            c.jobs.update(parent.id, result={"expanded": True})
+            c.lifecycle.update(parent.id, None, result={"expanded": True})
             with c.sessions() as s, s.begin():  # a parent is processing while items run
                 from clipmill.jobs.models import Job
 
                 s.get(Job, parent.id).status = "processing"  # type: ignore[union-attr]
+            parent = c.lifecycle.load(parent.id)
             kids = [
-                c.jobs.create(
-                    LOCAL_USER, JobKind.DOWNLOAD, {"fail": f}, parent_id=parent.id, item_index=i
-                )
+                c.lifecycle.create_child(parent, JobKind.DOWNLOAD, {"fail": f}, item_index=i)
                 for i, f in enumerate(fails)
             ]
             for k in kids:
@@ -265,7 +264,7 @@ def test_a_second_process_on_the_same_data_dir_does_not_rerun_running_jobs(tmp_p
     second = make_container(tmp_path, {JobKind.DOWNLOAD: other_gate})
     second.start()  # cannot take the worker lock: must leave the running job alone
     try:
-        assert first.jobs.load(job.id).status is JobStatus.PROCESSING
+        assert first.lifecycle.load(job.id).status is JobStatus.PROCESSING
         assert other_gate.started == []
         gate.release.set()
         assert wait_terminal(first, job.id).status is JobStatus.COMPLETED

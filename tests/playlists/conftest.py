@@ -12,16 +12,12 @@ from typing import Any
 import pytest
 
 from clipmill.bootstrap import Container
-from clipmill.downloads.pipeline import run_download
-from clipmill.downloads.service import DownloadService
 from clipmill.errors import OriginError
 from clipmill.jobs.enums import JobKind
 from clipmill.media import naming
 from clipmill.media.options import DownloadOptions
 from clipmill.pipeline.context import JobContext
 from clipmill.pipeline.runner import Pipeline
-from clipmill.playlists.expand import parent_pipelines
-from clipmill.playlists.service import ParentService
 from tests.support.containers import make_container
 from tests.support.feeds import TEST_EXTRACTORS
 
@@ -71,15 +67,6 @@ class FakeDownloads:
                 self._running -= 1
 
 
-def wire_parents(container: Container) -> Container:
-    """Give the API a ParentService that knows the test-only extractors."""
-    downloads = DownloadService(container.jobs, container.settings)
-    container.extras["parents"] = ParentService(
-        container.jobs, downloads, container.settings, extractors=TEST_EXTRACTORS
-    )
-    return container
-
-
 ContainerFactory = Callable[..., Container]
 
 
@@ -95,12 +82,10 @@ def parent_container(tmp_path: Path) -> Iterator[ContainerFactory]:
         download: Pipeline | None = None, *, start: bool = True, data_dir: Path | None = None,
         **settings: Any,
     ) -> Container:  # fmt: skip
-        pipelines = {
-            JobKind.DOWNLOAD: download or run_download,
-            **parent_pipelines(TEST_EXTRACTORS),
-        }
-        container = make_container(data_dir or tmp_path / "data", pipelines, **settings)
-        wire_parents(container)
+        pipelines = {JobKind.DOWNLOAD: download} if download is not None else None
+        container = make_container(
+            data_dir or tmp_path / "data", pipelines, extractors=TEST_EXTRACTORS, **settings
+        )
         if start:
             container.start()
         made.append(container)

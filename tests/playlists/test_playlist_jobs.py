@@ -151,7 +151,7 @@ def test_retry_of_a_completed_parent_reruns_only_failed_items(
         wait_for(lambda: c.jobs.child_counts(LOCAL_USER, job["id"]).completed == 4)
         assert [u.rsplit("/", 1)[-1] for u in fake.runs].count("flaky4-2.mp4") == 2
         assert len(fake.runs) == 5  # the three good items never ran again
-        assert c.jobs.load(job["id"]).status is JobStatus.COMPLETED
+        assert c.lifecycle.load(job["id"]).status is JobStatus.COMPLETED
 
 
 def test_a_parent_fails_only_when_nothing_succeeded(
@@ -159,7 +159,7 @@ def test_a_parent_fails_only_when_nothing_succeeded(
 ) -> None:
     url = feed_site.numbered_feed("allbad", 3)
     c = parent_container(FakeDownloads(fail=("allbad",)))
-    job = c.extras["parents"].start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
+    job = c.parents.start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
     done = wait_terminal(c, job.id)
     assert (done.status, done.error_code) == (JobStatus.FAILED, "all_items_failed")
     assert done.result is not None and done.result["counts"]["failed"] == 3
@@ -178,7 +178,7 @@ def test_cancel_during_expansion_creates_no_more_items(
 ) -> None:
     hold = threading.Event()
     c = parent_container(FakeDownloads(hold=hold), max_concurrent_jobs=3)
-    job = c.extras["parents"].start_playlist(
+    job = c.parents.start_playlist(
         LOCAL_USER, PlaylistDownloadRequest(url=feed_site.url("gated/8"))
     )
     wait_for(lambda: c.jobs.child_counts(LOCAL_USER, job.id).total == 3)
@@ -188,7 +188,7 @@ def test_cancel_during_expansion_creates_no_more_items(
     wait_for(lambda: not c.queue.running())
     counts = c.jobs.child_counts(LOCAL_USER, job.id)
     assert (counts.total, counts.cancelled) == (3, 3)
-    assert c.jobs.load(job.id).status is JobStatus.CANCELLED
+    assert c.lifecycle.load(job.id).status is JobStatus.CANCELLED
 
 
 def test_restart_mid_playlist_resumes_without_downloading_finished_items(
@@ -200,17 +200,19 @@ def test_restart_mid_playlist_resumes_without_downloading_finished_items(
     data_dir = tmp_path / "shared"
     first = FakeDownloads()
     c1 = parent_container(first, data_dir=data_dir)
-    job = c1.extras["parents"].start_playlist(
+    job = c1.parents.start_playlist(
         LOCAL_USER, PlaylistDownloadRequest(url=feed_site.url("gated/8"))
     )
     wait_for(lambda: c1.jobs.child_counts(LOCAL_USER, job.id).completed == 3)
     # the worker pool stops while the listing is paused after item 3 (mid-expansion): the
-    # pool's cancel signal (not a user's cancel) reaches the parent, then the listing resumes
-    c1.queue.cancel(job.id)
+    # pool's shutdown signal (not a user's cancel) reaches the parent, then the listing resumes
+    stopping = threading.Thread(target=c1.stop)
+    stopping.start()
+    wait_for(lambda: c1.runner.cancel_token(job.id).shutting_down)
     gated.release.set()
-    wait_for(lambda: job.id not in c1.queue.running())
-    c1.stop()
-    assert c1.jobs.load(job.id).status is JobStatus.PROCESSING
+    stopping.join(30)
+    assert not stopping.is_alive()
+    assert c1.lifecycle.load(job.id).status is JobStatus.PROCESSING
 
     second = FakeDownloads()
     c2: Container = parent_container(second, data_dir=data_dir)
@@ -241,7 +243,7 @@ def test_a_300_entry_feed_never_runs_more_than_the_concurrency_limit(
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        job = c.extras["parents"].start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
+        job = c.parents.start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
         done = wait_terminal(c, job.id, timeout=120)
     finally:
         stop.set()
@@ -257,7 +259,7 @@ def test_a_bounded_selection_reads_only_the_pages_it_needs(
 ) -> None:
     """`1-3` of a lazily listed playlist stops listing after item 3 (the gate never opens)."""
     c = parent_container(FakeDownloads())
-    job = c.extras["parents"].start_playlist(
+    job = c.parents.start_playlist(
         LOCAL_USER, PlaylistDownloadRequest(url=feed_site.url("gated/50"), items="1-3")
     )
     done = wait_terminal(c, job.id, timeout=20)
@@ -268,17 +270,16 @@ def test_a_bounded_selection_reads_only_the_pages_it_needs(
 def test_a_single_download_is_not_stuck_behind_a_long_playlist(
     parent_container: ContainerFactory, feed_site: FeedSite
 ) -> None:
-    from clipmill.downloads.service import DownloadService
     from clipmill.media.options import DownloadOptions
 
     hold = threading.Event()
     fake = FakeDownloads(hold=hold)
     c = parent_container(fake, max_concurrent_jobs=1)
     url = feed_site.numbered_feed("fair20", 20)
-    parent = c.extras["parents"].start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
+    parent = c.parents.start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
     wait_for(lambda: len(fake.runs) == 1)  # the parent has listed all; item 1 runs, 19 wait
     single_url = feed_site.base_url + "/single.mp4"
-    single = DownloadService(c.jobs, c.settings).start(LOCAL_USER, single_url, DownloadOptions())
+    single = c.downloads.start(LOCAL_USER, single_url, DownloadOptions())
     hold.set()
     wait_terminal(c, single.id)
     wait_terminal(c, parent.id, 60)

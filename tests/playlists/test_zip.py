@@ -99,10 +99,10 @@ def test_another_users_parent_cannot_be_zipped(
 ) -> None:
     c = parent_container(FakeDownloads())
     url = feed_site.numbered_feed("zipowner", 1)
-    job = c.extras["parents"].start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
+    job = c.parents.start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
     wait_terminal(c, job.id)
     with TestClient(create_app(container=c)), pytest.raises(NotFound):
-        c.extras["archives"].plan(Principal(user_id="other", name="other"), job.id)
+        c.archives.plan(Principal(user_id="other", name="other"), job.id)
 
 
 @pytest.mark.integration

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 
 from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
-from clipmill.shorts.job_pipeline import CLIP_PLANNER, TRANSCRIBER
-from clipmill.shorts.testing import FakeTranscriber, transcript_from_sentences
+from clipmill.media.testing import FakeFetcher
+from clipmill.shorts.seams import ClipPlanner
+from clipmill.shorts.testing import FakeTranscriber, FakeTranscribers, transcript_from_sentences
 from clipmill.shorts.transcribe import ProgressCallback
 from clipmill.shorts.transcript import Transcript
 from tests.support.containers import make_container, wait_for
@@ -100,12 +101,16 @@ class ShortsApp:
     container: Container
     client: TestClient
     transcriber: SlowTranscriber
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    def serve(self, path: Path) -> str:
+        """A URL the app's (fake) media fetcher answers with ``path``."""
+        url = f"http://127.0.0.1:9/media/{len(self.sources)}/{path.name}"
+        self.sources[url] = path
+        return url
 
     def start_workers(self) -> None:
         self.container.queue.start(recover=False)
-
-    def use_planner(self, planner: Callable[..., Any]) -> None:
-        self.container.runner.services[CLIP_PLANNER] = planner
 
     def upload(
         self,
@@ -131,12 +136,17 @@ class ShortsApp:
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
         terminal = {"completed", "failed", "cancelled"}
-        wait_for(lambda: self.container.jobs.load(job_id).status.value in terminal, timeout)
+        wait_for(lambda: self.container.lifecycle.load(job_id).status.value in terminal, timeout)
         return self.detail(job_id)
 
     def uploads_left(self) -> list[Path]:
-        root = self.container.settings.data_dir / "uploads"
-        return sorted(root.rglob("*")) if root.exists() else []
+        """Upload bytes the server still holds after a retention sweep: requests being
+        received, and jobs' stored inputs."""
+        self.container.sweeper.sweep()
+        settings = self.container.settings
+        incoming = settings.data_dir / "incoming"
+        held = sorted(p for p in incoming.rglob("*") if p.is_file()) if incoming.exists() else []
+        return held + sorted(settings.files_dir.glob("*/upload/*"))
 
 
 @pytest.fixture
@@ -144,15 +154,29 @@ def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..
     """Build a ShortsApp; settings overrides as keyword arguments."""
     built: list[tuple[Container, TestClient]] = []
 
-    def make(*, delay: float = 0.0, hold: bool = False, **settings: Any) -> ShortsApp:
-        container = make_container(tmp_path / f"data{len(built)}", **settings)
+    def make(
+        *,
+        delay: float = 0.0,
+        hold: bool = False,
+        planner: ClipPlanner | None = None,
+        real_transcribers: bool = False,
+        real_fetcher: bool = False,
+        **settings: Any,
+    ) -> ShortsApp:
         transcriber = SlowTranscriber(lecture, delay=delay, hold=hold)
-        container.runner.services[TRANSCRIBER] = transcriber
+        sources: dict[str, Path] = {}
+        container = make_container(
+            tmp_path / f"data{len(built)}",
+            fetcher=None if real_fetcher else FakeFetcher(sources),
+            transcribers=None if real_transcribers else FakeTranscribers(transcriber),
+            planner=planner,
+            **settings,
+        )
         container.start(workers=False, sweeper=False)
         client = TestClient(create_app(container=container))
         client.__enter__()
         built.append((container, client))
-        return ShortsApp(container, client, transcriber)
+        return ShortsApp(container, client, transcriber, sources)
 
     yield make
     for container, client in built:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clipmill.accounts.principal import LOCAL_USER
 from clipmill.jobs.enums import JobKind, JobStatus
 from tests.shorts_api.conftest import ShortsApp
 
@@ -41,7 +42,7 @@ def test_a_url_job_answers_201_with_the_job_status_shape(
     assert (body["youtube_url"], body["job_type"], body["status"], body["priority"]) == (
         URL, job_type, "queued", 3)  # fmt: skip
     assert body["progress"] == 0.0
-    job = shorts_app.container.jobs.load(body["id"])
+    job = shorts_app.container.lifecycle.load(body["id"])
     assert job.kind is kind and job.status is JobStatus.QUEUED
     listed = shorts_app.client.get("/api/v1/jobs", params={"job_type": job_type}).json()
     assert [item["id"] for item in listed["items"]] == [body["id"]]
@@ -50,7 +51,7 @@ def test_a_url_job_answers_201_with_the_job_status_shape(
 def test_defaults_fill_in_the_options(shorts_app: ShortsApp) -> None:
     body = shorts_app.client.post("/api/v1/jobs", json={"youtube_url": URL}).json()
     assert body["job_type"] == "full_processing"
-    options = shorts_app.container.jobs.load(body["id"]).options
+    options = shorts_app.container.lifecycle.load(body["id"]).options
     assert options["shorts"]["whisper_model"] is None
     assert options["shorts"]["aspect_ratios"] == ["9:16"]
     assert (options["url"], options["url_field"]) == (URL, "youtube_url")
@@ -99,7 +100,7 @@ def test_a_known_model_is_accepted(shorts_app: ShortsApp) -> None:
 def test_a_non_http_url_is_refused(shorts_app: ShortsApp) -> None:
     response = shorts_app.client.post("/api/v1/jobs", json={"youtube_url": "file:///etc/passwd"})
     assert response.status_code == 422
-    assert error_of(response)["code"] == "unsupported_url"
+    assert error_of(response)["code"] == "invalid_url"
 
 
 def test_an_upload_answers_201_and_stages_the_file_for_its_job(
@@ -110,12 +111,18 @@ def test_an_upload_answers_201_and_stages_the_file_for_its_job(
     body = response.json()
     assert set(body) == STATUS_FIELDS
     assert (body["youtube_url"], body["job_type"], body["priority"]) == (None, "transcribe_only", 2)
-    job = shorts_app.container.jobs.load(body["id"])
+    job = shorts_app.container.lifecycle.load(body["id"])
     assert job.title == "lecture"
     assert job.options["upload"]["size"] == lecture_mp4.stat().st_size
-    staged = shorts_app.container.settings.data_dir / "uploads" / job.options["upload"]["staged"]
-    assert staged.read_bytes() == lecture_mp4.read_bytes()
-    detail = shorts_app.client.get(f"/api/v1/jobs/{body['id']}").text
+    key = job.options["upload"]["key"]
+    assert key.startswith(f"{job.id}/upload/")  # made from the id, never from the name
+    staged = shorts_app.container.storage.local_path(key)
+    assert staged is not None and staged.read_bytes() == lecture_mp4.read_bytes()
+    (stored,) = shorts_app.container.jobs.files(LOCAL_USER, job.id)
+    assert (stored.role, stored.name) == ("upload", "lecture.mp4")
+    response = shorts_app.client.get(f"/api/v1/jobs/{body['id']}")
+    assert response.json()["files"] == []  # the input is not offered back as a result
+    detail = response.text
     assert str(shorts_app.container.settings.data_dir) not in detail  # no server paths shown
 
 
@@ -244,3 +251,23 @@ def test_stale_staged_uploads_are_swept_when_jobs_end(
     job_id = app.upload(lecture_mp4).json()["id"]
     app.client.post(f"/api/v1/jobs/{job_id}/cancel")
     assert app.uploads_left() == []  # cancelled and past a zero retention
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_a_language_the_model_cannot_hear_is_422_naming_what_it_can(
+    shorts_app: ShortsApp, language: str
+) -> None:
+    """The bundled model is English-only: asking for German must not silently give English."""
+    response = shorts_app.client.post(
+        "/api/v1/jobs", json={"youtube_url": URL, "options": {"language": language}}
+    )
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert error["code"] == "invalid_option"
+    assert repr(language) in error["message"]
+    assert error["details"]["languages"] == ["en"]
+    for fine in ("en", None):
+        ok = shorts_app.client.post(
+            "/api/v1/jobs", json={"youtube_url": URL, "options": {"language": fine}}
+        )
+        assert ok.status_code == 201, (fine, ok.text)

@@ -111,7 +111,7 @@ def test_cancel_during_transcription_ends_cancelled_promptly(
 ) -> None:
     response = real_app.upload(talk.mp4, job_type="transcribe_only")
     job_id = response.json()["id"]
-    jobs = real_app.container.jobs
+    jobs = real_app.container.lifecycle
     wait_for(lambda: jobs.load(job_id).stage.value == "transcribing", timeout=60)
     cancelled = real_app.client.post(f"/api/v1/jobs/{job_id}/cancel").json()
     assert cancelled["status"] == "cancelled"

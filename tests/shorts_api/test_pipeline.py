@@ -4,7 +4,6 @@ WebSocket and SSE, stored artifacts, resume on retry, cancel, and downloadable c
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,6 @@ from clipmill.errors import ClipmillError
 from clipmill.jobs.enums import JobKind
 from clipmill.media.ffmpeg import probe_file
 from clipmill.shorts.artifacts import ArtifactStore
-from clipmill.shorts.job_pipeline import TRANSCRIBER
 from clipmill.shorts.job_schemas import ShortsJobOptions, ShortsOptions
 from clipmill.shorts.plan import plan_clips
 from tests.shorts_api.conftest import SENTENCES, ShortsApp
@@ -175,12 +173,12 @@ def test_the_work_dir_keeps_every_stage_artifact(shorts_app: ShortsApp, lecture_
     assert store.read_text("transcript.srt").startswith("1\n00:00:00,500 --> ")
     clips = store.read_json("clips.json")["clips"]
     assert all(store.path(c["assets"]["srt"]).is_file() for c in clips)
-    assert shorts_app.uploads_left() == []  # the upload moved into the work dir
+    assert shorts_app.uploads_left() == []  # a completed job's input goes at the next sweep
 
 
 @pytest.mark.parametrize("force", [False, True])
 def test_a_retry_after_a_failed_analysis_resumes_unless_forced(
-    shorts_app: ShortsApp, lecture_mp4: Path, force: bool
+    make_shorts_app: Callable[..., ShortsApp], lecture_mp4: Path, force: bool
 ) -> None:
     attempts: list[int] = []
 
@@ -190,7 +188,7 @@ def test_a_retry_after_a_failed_analysis_resumes_unless_forced(
             raise ClipmillError("Analysis failed on purpose.", code="forced_failure")
         return plan_clips(transcript, **kwargs)
 
-    shorts_app.use_planner(fails_once)
+    shorts_app = make_shorts_app(planner=fails_once)
     job_id = shorts_app.upload(lecture_mp4, options=OPTIONS).json()["id"]
     shorts_app.start_workers()
     failed = shorts_app.wait(job_id)
@@ -228,12 +226,9 @@ def test_cancel_during_transcription_ends_the_job_promptly(
 
 
 def test_a_url_job_downloads_the_media_then_runs_every_stage(
-    shorts_app: ShortsApp, lecture_mp4: Path, media_files: Any, media_url: Any
+    shorts_app: ShortsApp, lecture_mp4: Path
 ) -> None:
-    served = media_files.root / "lecture-shorts-api.mp4"
-    if not served.exists():
-        shutil.copyfile(lecture_mp4, served)
-    url = media_url(served)
+    url = shorts_app.serve(lecture_mp4)
     response = shorts_app.client.post(
         "/api/v1/jobs", json={"source_url": url, "job_type": "full_processing", "options": OPTIONS}
     )
@@ -250,9 +245,11 @@ def test_a_url_job_downloads_the_media_then_runs_every_stage(
     assert (metadata["origin"], metadata["url"]) == ("url", url)
 
 
-def test_a_model_the_server_lost_fails_the_job_before_downloading(shorts_app: ShortsApp) -> None:
+def test_a_model_the_server_lost_fails_the_job_before_downloading(
+    make_shorts_app: Callable[..., ShortsApp],
+) -> None:
     """The API checks the model; a job already queued when settings changed fails fast."""
-    del shorts_app.container.runner.services[TRANSCRIBER]  # the real default transcriber
+    shorts_app = make_shorts_app(real_transcribers=True)
     gone = ShortsOptions(whisper_model="gone")
     stored = ShortsJobOptions(url="http://127.0.0.1:9/x", shorts=gone).model_dump(mode="json")
     job = shorts_app.container.jobs.create(LOCAL_USER, JobKind.TRANSCRIBE, stored)
@@ -263,11 +260,11 @@ def test_a_model_the_server_lost_fails_the_job_before_downloading(shorts_app: Sh
 
 
 def test_download_only_is_an_ordinary_download_job(
-    shorts_app: ShortsApp, media_files: Any, media_url: Any
+    shorts_app: ShortsApp, lecture_mp4: Path
 ) -> None:
     response = shorts_app.client.post(
         "/api/v1/jobs",
-        json={"youtube_url": media_url(media_files.mp4), "job_type": "download_only",
+        json={"youtube_url": shorts_app.serve(lecture_mp4), "job_type": "download_only",
               "options": {"resolution": "720p"}},
     )  # fmt: skip
     assert response.status_code == 201 and response.json()["job_type"] == "download_only"

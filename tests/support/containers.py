@@ -6,16 +6,20 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from clipmill.bootstrap import Container, bootstrap
+from clipmill.clock import Clock
 from clipmill.config import Settings
 from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import JobRecord
+from clipmill.media.fetcher import MediaFetcher
+from clipmill.media.playlists import ExtractorClass
 from clipmill.pipeline.context import JobContext
 from clipmill.pipeline.runner import Pipeline
+from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
 
 
 def database_url_for(data_dir: Path) -> str | None:
@@ -52,9 +56,26 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def make_container(
-    data_dir: Path, pipelines: dict[JobKind, Pipeline] | None = None, **overrides: Any
+    data_dir: Path,
+    pipelines: dict[JobKind, Pipeline] | None = None,
+    *,
+    fetcher: MediaFetcher | None = None,
+    transcribers: TranscriberFactory | None = None,
+    planner: ClipPlanner | None = None,
+    extractors: Sequence[ExtractorClass] = (),
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> Container:
-    return bootstrap(make_settings(data_dir, **overrides), pipelines=pipelines)
+    """A container on ``data_dir``; keyword arguments name seams, the rest are settings."""
+    return bootstrap(
+        make_settings(data_dir, **overrides),
+        pipelines=pipelines,
+        fetcher=fetcher,
+        transcribers=transcribers,
+        planner=planner,
+        extractors=extractors,
+        clock=clock,
+    )
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02) -> None:
@@ -67,8 +88,8 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, interval: flo
 
 
 def wait_terminal(container: Container, job_id: str, timeout: float = 60.0) -> JobRecord:
-    wait_for(lambda: container.jobs.load(job_id).status.is_terminal, timeout)
-    return container.jobs.load(job_id)
+    wait_for(lambda: container.lifecycle.load(job_id).status.is_terminal, timeout)
+    return container.lifecycle.load(job_id)
 
 
 class Gate:

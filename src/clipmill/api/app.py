@@ -14,51 +14,23 @@ from fastapi.staticfiles import StaticFiles
 
 from clipmill import __version__
 from clipmill.api.errors import install_error_handlers
-from clipmill.api.presenters import register_detail
+from clipmill.api.guards import OptionsFromRoutes, RequestLimits
+from clipmill.api.openapi import install_openapi
 from clipmill.api.routes import clipx, downloads, files, health, jobs, live, metrics
 from clipmill.api.routes import playlists as playlist_routes
 from clipmill.api.routes import shorts as shorts_routes
 from clipmill.bootstrap import Container, bootstrap
 from clipmill.config import Settings
-from clipmill.downloads.service import DownloadService
-from clipmill.jobs.enums import JobKind
-from clipmill.observability.metrics import Metrics
-from clipmill.playlists.presenters import register_parent_details
-from clipmill.playlists.service import ParentService
-from clipmill.playlists.zipstream import ArchiveService
-from clipmill.shorts.job_service import ShortsService
-
-
-def wire_services(container: Container) -> None:
-    """Domain services the routes use, built once per container."""
-    container.extras.setdefault("downloads", DownloadService(container.jobs, container.settings))
-    if "metrics" not in container.extras:
-        container.extras["metrics"] = Metrics(container.bus, container.queue)
-    if "shorts" not in container.extras:
-        container.extras["shorts"] = ShortsService(
-            container.jobs, container.settings, container.extras["downloads"]
-        )
-    register_detail(JobKind.SHORTS, shorts_routes.shorts_detail)
-    register_detail(JobKind.TRANSCRIBE, shorts_routes.shorts_detail)
-    if "parents" not in container.extras:
-        container.extras["parents"] = ParentService(
-            container.jobs, container.extras["downloads"], container.settings
-        )
-    if "archives" not in container.extras:
-        container.extras["archives"] = ArchiveService(
-            container.jobs, container.storage, container.signer
-        )
-    register_parent_details()
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Build the API. Pass `container` to share one (tests); otherwise one is built at startup."""
+    settings = container.settings if container is not None else (settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = container is None
         c = container or bootstrap(settings)
-        wire_services(c)
         app.state.container = c
         if not c.started:
             c.start()
@@ -83,6 +55,23 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(playlist_routes.router)
     for module in (health, metrics, jobs, downloads, files, clipx, live):
         app.include_router(module.router)
+    install_openapi(app)
+    # outermost last: limits apply before anything else reads the request
+    app.add_middleware(
+        OptionsFromRoutes,
+        spec=app.openapi,
+        extra={
+            "/api/docs": {"GET"},
+            "/api/docs/static/*": {"GET"},
+            "/api/openapi.json": {"GET"},
+            "/ws/{job_id}": {"GET"},
+        },
+    )
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     return app
 
 

@@ -26,6 +26,9 @@ def base_url(request: Request) -> str:
     return (container.settings.base_url or str(request.base_url)).rstrip("/")
 
 
+MAX_OFFSET = 1_000_000
+"""The largest ``offset`` a list accepts (far past any real list, far below SQL's integers)."""
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 BaseUrlDep = Annotated[str, Depends(base_url)]

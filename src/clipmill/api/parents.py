@@ -1,6 +1,6 @@
 """Parents as the API shows them: counts, items with their files, and the ZIP link.
 
-``parent_detail`` is registered for the three parent kinds with ``register_detail``, so
+``parent_detail`` is what `clipmill.api.details.job_detail` adds for the three parent kinds, so
 ``GET /api/v1/jobs/{id}`` shows the same as the playlist/channel/batch routes.
 """
 
@@ -9,24 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from clipmill.accounts.principal import Principal
-from clipmill.api.presenters import error_out, file_out, job_detail, register_detail
-from clipmill.api.schemas import FileOut
+from clipmill.api.presenters import error_out, file_out
 from clipmill.bootstrap import Container
 from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import FileRecord, JobRecord
+from clipmill.jobs.views import FileOut
 from clipmill.playlists.schemas import FilterReport, ItemOut, ItemsPageOut, ParentOptions
-from clipmill.playlists.service import AFTER_EXTRACTION_NOTE, ItemPage, ParentService
-from clipmill.playlists.zipstream import ZIP_CONTENT_TYPE, ArchiveService
+from clipmill.playlists.service import AFTER_EXTRACTION_NOTE, ItemPage
+from clipmill.playlists.zipstream import ZIP_CONTENT_TYPE
 
 DETAIL_ITEMS = 200  # items shown inline in a parent's detail; the rest through items_url
-
-
-def parents(container: Container) -> ParentService:
-    return container.extras["parents"]  # type: ignore[no-any-return,unused-ignore]
-
-
-def archives(container: Container) -> ArchiveService:
-    return container.extras["archives"]  # type: ignore[no-any-return,unused-ignore]
 
 
 def item_out(container: Container, job: JobRecord, files: list[FileRecord], base: str) -> ItemOut:
@@ -56,14 +48,14 @@ def items_page_out(container: Container, page: ItemPage, base: str) -> ItemsPage
 
 
 def zip_link(container: Container, job: JobRecord, base: str) -> str:
-    return f"{base}/files/zip/{archives(container).token(job.id)}"
+    return f"{base}/files/zip/{container.archives.token(job.id)}"
 
 
 def parent_detail(
     container: Container, owner: Principal, job: JobRecord, base: str
 ) -> dict[str, Any]:
     """The parent-only fields of a job's detail view (merged over ``job_out``)."""
-    page = parents(container).items(owner, job.id, limit=DETAIL_ITEMS)
+    page = container.parents.items(owner, job.id, limit=DETAIL_ITEMS)
     options = ParentOptions.model_validate(job.options)
     body: dict[str, Any] = {
         "counts": page.counts.model_dump(),
@@ -89,9 +81,9 @@ def parent_detail(
 
 
 def _files_with_zip(container: Container, job: JobRecord, base: str) -> list[FileOut]:
-    own = [file_out(container, f, base) for f in container.jobs.files_of([job.id])[job.id]]
-    service = archives(container)
-    plan = service.plan(Principal(user_id=job.owner_id, name=job.owner_id), job.id)
+    own = [file_out(container, f, base) for f in container.lifecycle.files_of([job.id])[job.id]]
+    service = container.archives
+    plan = service.plan_of(job)
     size = service.size(plan)
     if size is None:
         return own
@@ -116,13 +108,3 @@ def channel_filters(options: ParentOptions, job: JobRecord) -> FilterReport:
         after_extraction=list(found),
         note=AFTER_EXTRACTION_NOTE if found else None,
     )
-
-
-def detail(container: Container, owner: Principal, job: JobRecord, base: str) -> dict[str, Any]:
-    """``job_detail`` for a parent (routes of this package return it through ``ParentOut``)."""
-    return job_detail(container, owner, job, base)
-
-
-def register_parent_details() -> None:
-    for kind in (JobKind.PLAYLIST, JobKind.CHANNEL, JobKind.BATCH):
-        register_detail(kind, parent_detail)

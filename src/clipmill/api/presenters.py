@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from clipmill.accounts.principal import Principal
-from clipmill.api.schemas import ErrorOut, FileOut, JobOut, ProgressOut
 from clipmill.bootstrap import Container
-from clipmill.jobs.enums import JobKind
-from clipmill.jobs.schemas import FileRecord, JobRecord
+from clipmill.jobs.schemas import UPLOAD_ROLE, FileRecord, JobRecord
+from clipmill.jobs.views import ErrorOut, FileOut, JobOut, ProgressOut
 
 
 def error_out(job: JobRecord) -> ErrorOut | None:
@@ -49,7 +44,7 @@ def job_out(
         **{k: v for k, v in info.items() if k in ProgressOut.model_fields and k != "percent"},
     )
     if files is None:
-        files = container.jobs.files_of([job.id])[job.id]
+        files = container.lifecycle.files_of([job.id])[job.id]
     error = error_out(job)
     return JobOut(
         id=job.id,
@@ -66,7 +61,7 @@ def job_out(
         item_index=job.item_index,
         attempts=job.attempts,
         error=error,
-        files=[file_out(container, f, base) for f in files],
+        files=[file_out(container, f, base) for f in visible(files)],
         result=job.result,
         created_at=job.created_at,
         updated_at=job.updated_at,
@@ -75,24 +70,11 @@ def job_out(
     )
 
 
+def visible(files: list[FileRecord]) -> list[FileRecord]:
+    """The files a job offers its owner (its uploaded input is not one of them)."""
+    return [f for f in files if f.role != UPLOAD_ROLE]
+
+
 def jobs_out(container: Container, jobs: list[JobRecord], base: str) -> list[JobOut]:
-    files = container.jobs.files_of([j.id for j in jobs])
+    files = container.lifecycle.files_of([j.id for j in jobs])
     return [job_out(container, j, base, files[j.id]) for j in jobs]
-
-
-def job_detail(container: Container, owner: Principal, job: JobRecord, base: str) -> dict[str, Any]:
-    """A job as `GET /api/v1/jobs/{id}` shows it; parents and shorts add their own parts."""
-    body = job_out(container, job, base).model_dump(mode="json")
-    extend = _DETAIL_EXTENSIONS.get(job.kind)
-    if extend is not None:
-        body.update(extend(container, owner, job, base))
-    return body
-
-
-DetailExtension = Callable[[Container, Principal, JobRecord, str], dict[str, Any]]
-_DETAIL_EXTENSIONS: dict[JobKind, DetailExtension] = {}
-
-
-def register_detail(kind: JobKind, extension: DetailExtension) -> None:
-    """Let a domain (parents, shorts) add fields to its jobs' detail view."""
-    _DETAIL_EXTENSIONS[kind] = extension

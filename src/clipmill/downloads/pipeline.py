@@ -1,11 +1,10 @@
-"""The download pipeline: yt-dlp in a killable child process, then files into storage."""
+"""The download pipeline: the media fetcher (yt-dlp in a killable child), then storage."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from clipmill.jobs.enums import JobStage
-from clipmill.media import isolation
+from clipmill.media.fetcher import MediaFetcher
+from clipmill.media.models import DownloadProgress
 from clipmill.media.options import DownloadOptions
 from clipmill.pipeline.context import JobContext
 
@@ -20,58 +19,79 @@ _PROGRESS_FIELDS = (
 )
 
 
-def run_download(ctx: JobContext) -> None:
-    url: str = ctx.options["url"]
-    options = DownloadOptions.model_validate(ctx.options.get("download") or {})
-    ctx.stage(JobStage.DOWNLOADING, "Downloading.", progress=0.0)
-    current = {"stage": JobStage.DOWNLOADING}
+class DownloadPipeline:
+    """Runs one ``download`` job."""
 
-    def on_progress(update: Any) -> None:
+    def __init__(self, fetcher: MediaFetcher) -> None:
+        self.fetcher = fetcher
+
+    def __call__(self, ctx: JobContext) -> None:
+        url: str = ctx.options["url"]
+        options = DownloadOptions.model_validate(ctx.options.get("download") or {})
+        ctx.stage(JobStage.DOWNLOADING, "Downloading.", progress=0.0)
+        tracker = _ProgressTracker(ctx)
+        result = self.fetcher.download(
+            url,
+            options,
+            ctx.workdir / "download",
+            on_progress=tracker,
+            on_log=ctx.log,
+            cancel=ctx.cancel,
+            # the same signal means "user cancelled" or "shutting down"; on shutdown the .part
+            # must survive for the resume, and after a user's cancel the runner deletes the work
+            # dir itself
+            keep_partial_on_cancel=True,
+        )
+        if result.info.title:
+            ctx.set_title(result.info.title)
+        ctx.stage(JobStage.FINALIZING, "Storing files.")
+        names: set[str] = set()
+        for file in result.files:
+            ctx.save_file(
+                file.path,
+                role=file.role,
+                name=_unique(file.download_name, names),
+                content_type=file.content_type,
+            )
+        ctx.result = {
+            "media": {
+                "id": result.info.id,
+                "title": result.info.title,
+                "duration": result.info.duration,
+                "uploader": result.info.uploader,
+                "webpage_url": result.info.webpage_url,
+                "extractor": result.info.extractor,
+            }
+        }
+
+
+class _ProgressTracker:
+    """Turns the fetcher's updates into job progress that never goes backwards.
+
+    yt-dlp reports each file of a download (video, then audio) from 0 %, and postprocessing
+    ticks carry no percent at all; the job's bar holds its highest value instead of dropping.
+    """
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.stage = JobStage.DOWNLOADING
+        self.percent = 0.0
+
+    def __call__(self, update: DownloadProgress) -> None:
         stage = (
             JobStage.POSTPROCESSING if update.stage == "postprocessing" else JobStage.DOWNLOADING
         )
-        if stage is JobStage.POSTPROCESSING and current["stage"] is JobStage.DOWNLOADING:
-            current["stage"] = stage
-            ctx.stage(stage, update.message or "Postprocessing.")
+        if stage is JobStage.POSTPROCESSING and self.stage is JobStage.DOWNLOADING:
+            self.stage = stage
+            self.ctx.stage(stage, update.message or "Postprocessing.")
+        if update.percent is not None and stage is JobStage.DOWNLOADING:
+            self.percent = max(self.percent, update.percent)
         info = {name: getattr(update, name, None) for name in _PROGRESS_FIELDS}
-        percent = update.percent if update.percent is not None else 0.0
-        ctx.progress(
-            percent, message=update.message, **{k: v for k, v in info.items() if v is not None}
+        self.ctx.progress(
+            self.percent,
+            message=update.message,
+            **{k: v for k, v in info.items() if v is not None},
         )
-
-    result = isolation.run_download(
-        url,
-        options,
-        ctx.workdir / "download",
-        settings=ctx.settings,
-        on_progress=on_progress,
-        on_log=ctx.log,
-        cancel=ctx.cancel,
-        # the same signal means "user cancelled" or "shutting down"; on shutdown the .part must
-        # survive for the resume, and on a user cancel the runner deletes the work dir itself
-        keep_partial_on_cancel=True,
-    )
-    if result.info.title:
-        ctx.set_title(result.info.title)
-    ctx.stage(JobStage.FINALIZING, "Storing files.")
-    names: set[str] = set()
-    for file in result.files:
-        ctx.save_file(
-            file.path,
-            role=file.role,
-            name=_unique(file.download_name, names),
-            content_type=file.content_type,
-        )
-    ctx.result = {
-        "media": {
-            "id": result.info.id,
-            "title": result.info.title,
-            "duration": result.info.duration,
-            "uploader": result.info.uploader,
-            "webpage_url": result.info.webpage_url,
-            "extractor": result.info.extractor,
-        }
-    }
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -6,12 +6,13 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from clipmill.accounts.principal import Principal
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
 from clipmill.downloads.schemas import DownloadRequest, FormatOut, MetadataOut
 from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import JobRecord
 from clipmill.jobs.service import JobService
-from clipmill.media import isolation
+from clipmill.media.fetcher import MediaFetcher
 from clipmill.media.netguard import NetGuard
 from clipmill.media.options import DownloadOptions
 
@@ -42,19 +43,27 @@ def metadata_of(info: Any) -> MetadataOut:
     return MetadataOut.model_validate(fields)
 
 
+def download_job_options(url: str, options: DownloadOptions) -> dict[str, Any]:
+    """The stored options of a download job (the download pipeline reads them back)."""
+    return {"url": url, "download": options.model_dump(mode="json", exclude_none=True)}
+
+
 class DownloadService:
-    def __init__(self, jobs: JobService, settings: Settings) -> None:
+    """Single downloads as a user asks for them: check, preview, start."""
+
+    def __init__(self, jobs: JobService, settings: Settings, fetcher: MediaFetcher) -> None:
         self.jobs = jobs
         self.settings = settings
+        self.fetcher = fetcher
         self.guard = NetGuard.from_settings(settings)
 
     def check_url(self, url: str) -> None:
         """Refuse malformed URLs and blocked addresses before any job exists."""
         self.guard.check_url(url)
 
-    def preview(self, url: str) -> MetadataOut:
+    def preview(self, url: str, *, cancel: CancelSignal | None = None) -> MetadataOut:
         self.check_url(url)
-        return metadata_of(isolation.run_probe(url, settings=self.settings))
+        return metadata_of(self.fetcher.probe(url, cancel=cancel))
 
     def submit(self, owner: Principal, request: DownloadRequest) -> JobRecord:
         self.check_url(request.url)
@@ -67,17 +76,13 @@ class DownloadService:
         options: DownloadOptions,
         *,
         priority: int = 0,
-        parent_id: str | None = None,
-        item_index: int | None = None,
         title: str | None = None,
     ) -> JobRecord:
         return self.jobs.create(
             owner,
             JobKind.DOWNLOAD,
-            {"url": url, "download": options.model_dump(mode="json", exclude_none=True)},
+            download_job_options(url, options),
             source_url=url,
             title=title,
             priority=priority,
-            parent_id=parent_id,
-            item_index=item_index,
         )

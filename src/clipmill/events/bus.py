@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,11 @@ class EventBus(Protocol):
 
     def publish(self, message: JobEventMessage) -> None: ...
     def subscribe(self, job_id: str) -> Subscription: ...
-    def add_listener(self, listener: Listener) -> Callable[[], None]: ...
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every event, in the publishing thread (so keep it quick); an
+        exception it raises is logged and dropped. Returns a function that removes it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -102,7 +109,10 @@ class InMemoryEventBus:
         for sub in subs:
             sub.deliver(message)
         for listener in listeners:
-            listener(message)
+            try:
+                listener(message)
+            except Exception:  # one broken listener must not stop the publisher (a job's end)
+                log.exception("event listener %r failed", listener)
 
     def subscribe(self, job_id: str) -> Subscription:
         sub = _AsyncSubscription(self, job_id)

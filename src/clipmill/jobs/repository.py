@@ -41,19 +41,50 @@ class JobRepository:
         offset: int = 0,
     ) -> tuple[Sequence[Job], int]:
         query = self.owned(owner_id)
+        if parent_id is not None:
+            query = query.where(Job.parent_id == parent_id)
+        elif top_level:
+            query = query.where(Job.parent_id.is_(None))
+        return self._page(query, statuses, kinds, limit, offset, by_index=parent_id is not None)
+
+    def list_children(
+        self,
+        parent_id: str,
+        *,
+        statuses: Iterable[JobStatus] = (),
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[Sequence[Job], int]:
+        """A parent's children in item order (system use: the caller holds the parent)."""
+        query = select(Job).where(Job.parent_id == parent_id)
+        return self._page(query, statuses, (), limit, offset, by_index=True)
+
+    def _page(
+        self,
+        query: Select[Job],
+        statuses: Iterable[JobStatus],
+        kinds: Iterable[JobKind],
+        limit: int,
+        offset: int,
+        *,
+        by_index: bool,
+    ) -> tuple[Sequence[Job], int]:
         statuses, kinds = list(statuses), list(kinds)
         if statuses:
             query = query.where(Job.status.in_([s.value for s in statuses]))
         if kinds:
             query = query.where(Job.kind.in_([k.value for k in kinds]))
-        if parent_id is not None:
-            query = query.where(Job.parent_id == parent_id)
-        elif top_level:
-            query = query.where(Job.parent_id.is_(None))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        order = (Job.item_index, Job.created_at) if parent_id else (Job.created_at.desc(),)
+        order = (Job.item_index, Job.created_at) if by_index else (Job.created_at.desc(),)
         rows = self.session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
         return rows, total
+
+    def owned_files(self, owner_id: str, job_ids: Sequence[str]) -> Sequence[StoredFile]:
+        return self.session.scalars(
+            select(StoredFile)
+            .where(StoredFile.owner_id == owner_id, StoredFile.job_id.in_(list(job_ids)))
+            .order_by(StoredFile.created_at)
+        ).all()
 
     # -- system (workers) ----------------------------------------------------------------------
     def get(self, job_id: str, *, lock: bool = False) -> Job:
@@ -63,18 +94,55 @@ class JobRepository:
             raise NotFound(f"No job {job_id}.", resource="job")
         return job
 
-    def move(self, job_id: str, target: JobStatus, **values: object) -> bool:
-        """Conditionally change status: only from a status that may legally reach `target`.
+    def move(
+        self,
+        job_id: str,
+        target: JobStatus,
+        *,
+        sources: Iterable[JobStatus] | None = None,
+        attempt: int | None = None,
+        **values: object,
+    ) -> bool:
+        """Conditionally change status: only from ``sources`` (default: every status that may
+        legally reach ``target``) and, with ``attempt``, only while that attempt owns the job.
 
-        Returns False when another writer got there first (e.g. a cancel racing a completion).
+        Returns False when another writer got there first (a cancel racing a completion, a
+        newer attempt after a recovery).
         """
+        allowed = sources_of(target) if sources is None else frozenset(sources) & sources_of(target)
+        query = update(Job).where(Job.id == job_id, Job.status.in_([s.value for s in allowed]))
+        if attempt is not None:
+            query = query.where(Job.attempts == attempt)
         result = self.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_([s.value for s in sources_of(target)]))
-            .values(status=target.value, **values)
-            .execution_options(synchronize_session=False)
+            query.values(status=target.value, **values).execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def owns(self, job_id: str, attempt: int) -> bool:
+        """True while ``attempt`` is the attempt that is processing the job."""
+        found = self.session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.id == job_id,
+                Job.attempts == attempt,
+                Job.status == JobStatus.PROCESSING.value,
+            )
+        )
+        return bool(found)
+
+    def status_of(self, job_id: str) -> tuple[JobStatus, int] | None:
+        """(status, attempts) of a job without loading the row; None when it is gone."""
+        row = self.session.execute(select(Job.status, Job.attempts).where(Job.id == job_id)).first()
+        return (JobStatus(row[0]), int(row[1])) if row is not None else None
+
+    def highest_child_index(self, parent_id: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.coalesce(func.max(Job.item_index), 0)).where(Job.parent_id == parent_id)
+            )
+            or 0
+        )
 
     def children(self, parent_id: str, statuses: Iterable[JobStatus] = ()) -> Sequence[Job]:
         query = select(Job).where(Job.parent_id == parent_id)

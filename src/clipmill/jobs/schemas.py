@@ -31,6 +31,22 @@ class FileRecord(Record):
         return self.expired_at is not None
 
 
+UPLOAD_ROLE = "upload"
+"""The stored-file role of a job's uploaded input (hidden from file lists, swept by its job)."""
+
+
+class NewFile(BaseModel):
+    """A file stored together with a new job (an upload is the job's input)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    key: str
+    name: str
+    size: int
+    content_type: str
+
+
 class JobRecord(Record):
     id: str
     kind: JobKind

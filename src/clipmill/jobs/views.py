@@ -1,4 +1,4 @@
-"""Response shapes shared by the API's routes (built from the service records)."""
+"""Jobs as clients see them: the response shapes every job route builds on (from the records)."""
 
 from __future__ import annotations
 

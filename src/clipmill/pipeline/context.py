@@ -1,37 +1,43 @@
-"""JobContext: everything a pipeline may touch while it runs one job."""
+"""JobContext: everything a pipeline may touch while it runs one attempt of one job."""
 
 from __future__ import annotations
 
 import mimetypes
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clipmill.cancellation import CancelToken
 from clipmill.config import Settings
 from clipmill.errors import JobCancelled
 from clipmill.jobs.enums import JobStage
+from clipmill.jobs.lifecycle import JobLifecycle
+from clipmill.jobs.progress import ProgressReporter
 from clipmill.jobs.schemas import FileRecord, JobRecord
-from clipmill.jobs.service import JobService
 from clipmill.storage.base import Storage
 
 
 @dataclass
 class JobContext:
-    """One running job. Pipelines report through it and never write jobs themselves."""
+    """One running attempt. Pipelines report through it and never write jobs themselves; every
+    write carries the attempt, so a superseded run cannot change the job."""
 
     job: JobRecord
-    jobs: JobService
+    jobs: JobLifecycle
+    reporter: ProgressReporter
     storage: Storage
     settings: Settings
-    cancel: threading.Event
+    cancel: CancelToken
     workdir: Path
     result: dict[str, Any] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
 
     @property
     def job_id(self) -> str:
         return self.job.id
+
+    @property
+    def attempt(self) -> int:
+        return self.job.attempts
 
     @property
     def options(self) -> dict[str, Any]:
@@ -45,20 +51,20 @@ class JobContext:
         self, stage: JobStage, message: str | None = None, progress: float | None = None
     ) -> None:
         self.check_cancelled()
-        self.jobs.set_stage(self.job_id, stage, message, progress)
+        self.reporter.set_stage(self.job_id, self.attempt, stage, message, progress)
 
     def progress(
         self, percent: float, *, message: str | None = None, force: bool = False, **info: Any
     ) -> None:
-        self.jobs.report_progress(
-            self.job_id, percent, info=info or None, message=message, force=force
+        self.reporter.report(
+            self.job_id, self.attempt, percent, info=info or None, message=message, force=force
         )
 
     def log(self, line: str, level: str = "info") -> None:
-        self.jobs.log(self.job_id, line, level)
+        self.reporter.log(self.job_id, line, level, attempt=self.attempt)
 
     def set_title(self, title: str) -> None:
-        self.jobs.update(self.job_id, title=title)
+        self.jobs.update(self.job_id, self.attempt, title=title)
 
     def save_file(
         self, path: Path, *, role: str, name: str, content_type: str | None = None
@@ -69,5 +75,11 @@ class JobContext:
         key = f"{self.job_id}/{path.name}"
         size = self.storage.put(key, path, content_type=content_type)
         return self.jobs.add_file(
-            self.job_id, role=role, key=key, name=name, size=size, content_type=content_type
+            self.job_id,
+            self.attempt,
+            role=role,
+            key=key,
+            name=name,
+            size=size,
+            content_type=content_type,
         )

@@ -1,4 +1,13 @@
-"""JobRunner: claims a job, runs its kind's pipeline, and records how it ended."""
+"""JobRunner: claims a job, runs its kind's pipeline, and records how it ended.
+
+A run is one *attempt* (see `clipmill.jobs.lifecycle`). It ends in one of four ways:
+
+* the pipeline returns: the job completes (a parent instead waits for its items);
+* it raises a `ClipmillError` (or an OSError, or a bug): the job fails with a code;
+* it is cancelled by a user: the work dir goes;
+* the worker is shutting down, or a newer attempt owns the job: nothing is written and nothing
+  is deleted, because the job resumes (or already runs) elsewhere from the same work dir.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +15,18 @@ import errno
 import logging
 import shutil
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
+from clipmill.cancellation import CancelToken
 from clipmill.config import Settings
-from clipmill.errors import ClipmillError, JobCancelled, StorageFull
-from clipmill.jobs.enums import JobKind
-from clipmill.jobs.service import JobService
+from clipmill.errors import ClipmillError, JobCancelled, StorageFull, Superseded
+from clipmill.events.bus import EventBus, JobEventMessage
+from clipmill.jobs.enums import JobKind, JobStatus
+from clipmill.jobs.lifecycle import JobLifecycle
+from clipmill.jobs.progress import ProgressReporter
+from clipmill.jobs.schemas import JobRecord
+from clipmill.observability.redact import redact
 from clipmill.pipeline.context import JobContext
 from clipmill.storage.base import Storage
 
@@ -27,39 +41,68 @@ WAITING = Waiting()
 
 Pipeline = Callable[[JobContext], Waiting | None]
 
+# kinds whose stage artifacts let a retry resume after the last finished stage
+_RESUMABLE = frozenset({JobKind.SHORTS, JobKind.TRANSCRIBE})
+
 
 class JobRunner:
     def __init__(
         self,
-        jobs: JobService,
+        lifecycle: JobLifecycle,
+        reporter: ProgressReporter,
         storage: Storage,
         settings: Settings,
-        pipelines: dict[JobKind, Pipeline],
-        services: dict[str, Any] | None = None,
+        pipelines: Mapping[JobKind, Pipeline],
+        *,
+        bus: EventBus | None = None,
+        cancel_poll_interval: float = 1.0,
     ) -> None:
-        self.jobs = jobs
+        self.lifecycle = lifecycle
+        self.reporter = reporter
         self.storage = storage
         self.settings = settings
-        self.pipelines = pipelines
-        self.services = services or {}
+        self.pipelines = dict(pipelines)
+        self._poll = cancel_poll_interval
+        self._tokens: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+        if bus is not None:
+            bus.add_listener(self._on_event)
 
-    def run(self, job_id: str, cancel: threading.Event) -> None:
-        job = self.jobs.claim(job_id)
+    def run(self, job_id: str, shutdown: threading.Event) -> None:
+        """Run one attempt of ``job_id``; ``shutdown`` is set when the worker pool stops."""
+        job = self.lifecycle.claim(job_id)
         if job is None:
             return  # cancelled or already taken while it waited
+        attempt = job.attempts
+        token = CancelToken(
+            lambda: self.lifecycle.owns(job_id, attempt),
+            shutdown=shutdown,
+            poll_interval=self._poll,
+        )
+        with self._lock:
+            self._tokens[job_id] = token
+        try:
+            self._run(job, token)
+        finally:
+            with self._lock:
+                self._tokens.pop(job_id, None)
+            self.reporter.forget(job_id)
+
+    def _run(self, job: JobRecord, token: CancelToken) -> None:
         workdir = self.settings.jobs_dir / job.id
         workdir.mkdir(parents=True, exist_ok=True)
         ctx = JobContext(
             job=job,
-            jobs=self.jobs,
+            jobs=self.lifecycle,
+            reporter=self.reporter,
             storage=self.storage,
             settings=self.settings,
-            cancel=cancel,
+            cancel=token,
             workdir=workdir,
-            services=self.services,
         )
-        pipeline = self.pipelines.get(job.kind)
+        keep = job.kind in _RESUMABLE
         try:
+            pipeline = self.pipelines.get(job.kind)
             if pipeline is None:
                 raise ClipmillError(
                     f"No pipeline for {job.kind.value} jobs.", code="unsupported_kind"
@@ -67,39 +110,69 @@ class JobRunner:
             outcome = pipeline(ctx)
             ctx.check_cancelled()
             if outcome is WAITING:
-                self.jobs.update(job.id, result={**ctx.result, "expanded": True})
-                self.jobs.child_finished(job.id)  # children may all have ended already
+                self.lifecycle.update(job.id, ctx.attempt, result={**ctx.result, "expanded": True})
+                self.lifecycle.child_finished(job.id)  # children may all have ended already
                 return
-            self.jobs.complete(job.id, ctx.result)
-            self._cleanup(workdir, keep_artifacts=job.kind in _RESUMABLE)
-        except JobCancelled:
-            if self.jobs.load(job.id).status.is_terminal:  # cancelled by a user
-                self._cleanup(workdir, keep_artifacts=False)
-            # else: the pool is stopping; the job stays processing and resumes after restart
+            if self.lifecycle.complete(job.id, ctx.attempt, ctx.result):
+                self._cleanup(workdir, keep_artifacts=keep)
+        except (JobCancelled, Superseded):
+            self._after_cancel(job, ctx.attempt, workdir)
         except ClipmillError as exc:
-            self.jobs.log(job.id, f"{exc.code}: {exc.message}", "error")
-            self.jobs.fail(job.id, exc.code, exc.message)
-            self._cleanup(workdir, keep_artifacts=job.kind in _RESUMABLE)
+            self._fail(ctx, exc, workdir, keep)
         except OSError as exc:
-            error: ClipmillError = (
+            log.warning("job %s: I/O error", job.id, exc_info=True)
+            error = (
                 StorageFull("The disk is full; free space and retry the job.")
                 if exc.errno == errno.ENOSPC
-                else ClipmillError(f"I/O error: {exc}")
+                else ClipmillError(f"A file operation failed: {redact(str(exc))}")
             )
-            self.jobs.fail(job.id, error.code, error.message)
-            self._cleanup(workdir, keep_artifacts=job.kind in _RESUMABLE)
+            self._fail(ctx, error, workdir, keep)
         except Exception as exc:
             log.exception("job %s crashed", job.id)
-            self.jobs.log(job.id, f"internal error: {exc!r}", "error")
-            self.jobs.fail(job.id, "internal_error", "An unexpected error stopped the job.")
-            self._cleanup(workdir, keep_artifacts=job.kind in _RESUMABLE)
+            self._fail(
+                ctx,
+                ClipmillError(f"An unexpected error stopped the job ({type(exc).__name__})."),
+                workdir,
+                keep,
+            )
+
+    def _fail(self, ctx: JobContext, exc: ClipmillError, workdir: Path, keep: bool) -> None:
+        message = redact(exc.message)
+        self.reporter.log(ctx.job_id, f"{exc.code}: {message}", "error")
+        if self.lifecycle.fail(ctx.job_id, ctx.attempt, exc.code, message):
+            self._cleanup(workdir, keep_artifacts=keep)
+
+    def _after_cancel(self, job: JobRecord, attempt: int, workdir: Path) -> None:
+        """Stopped without an ending of its own: clean up only after a user's cancel."""
+        state = self.lifecycle.status(job.id)
+        if state is None:
+            return
+        status, attempts = state
+        if status is JobStatus.CANCELLED and attempts == attempt:
+            self._cleanup(workdir, keep_artifacts=False)  # a user's cancel, no newer attempt
+        # else the pool is stopping (the job stays processing and resumes after a restart), or
+        # a newer attempt already owns the work dir
+
+    def _on_event(self, message: JobEventMessage) -> None:
+        """A status event of a job this runner runs: a cancel reaches the token at once."""
+        if message.type != "status" or message.status != JobStatus.CANCELLED.value:
+            return
+        with self._lock:
+            token = self._tokens.get(message.job_id)
+        if token is not None:
+            token.set()
+
+    def running(self) -> set[str]:
+        with self._lock:
+            return set(self._tokens)
+
+    def cancel_token(self, job_id: str) -> CancelToken:
+        """The token of a job this runner is running (KeyError otherwise)."""
+        with self._lock:
+            return self._tokens[job_id]
 
     @staticmethod
-    def _cleanup(workdir: Any, *, keep_artifacts: bool) -> None:
+    def _cleanup(workdir: Path, *, keep_artifacts: bool) -> None:
         """Remove partial files; resumable kinds keep stage artifacts for a retry."""
         if not keep_artifacts:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-# kinds whose stage artifacts let a retry resume after the last finished stage
-_RESUMABLE = frozenset({JobKind.SHORTS, JobKind.TRANSCRIBE})

@@ -10,8 +10,8 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from clipmill.api.schemas import ErrorOut
 from clipmill.errors import ClipmillError
+from clipmill.jobs.views import ErrorOut
 from clipmill.playlists.schemas import RejectedUrl
 
 URL_CHECK_THREADS = 8  # URLs are checked in parallel: each check may be a DNS lookup

@@ -19,11 +19,10 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from clipmill.accounts.principal import Principal
-from clipmill.downloads.service import DownloadService
-from clipmill.errors import ClipmillError, InvalidTransition, JobCancelled, NoItems
-from clipmill.jobs.enums import JobKind, JobStage
-from clipmill.media import naming
+from clipmill.downloads.service import download_job_options
+from clipmill.errors import ClipmillError, JobCancelled, NoItems
+from clipmill.jobs.enums import JobKind, JobStage, JobStatus
+from clipmill.media import fetchlimits, naming
 from clipmill.media.options import DownloadOptions
 from clipmill.media.playlists import ExtractorClass, ListedEntry, Listing, open_listing
 from clipmill.pipeline.context import JobContext
@@ -100,9 +99,7 @@ class ParentPipelines:
         selection = ItemSelection.parse(options.items)
         assert options.url is not None
         ctx.stage(JobStage.EXPANDING, "Listing the playlist.")
-        with open_listing(
-            options.url, settings=ctx.settings, extractors=self.extractors
-        ) as listing:
+        with self._open(ctx, options.url) as listing:
             self._describe(ctx, listing.info.title, listing.info.entry_count)
             count = listing.info.entry_count
             if selection.needs_count and count is None:
@@ -128,9 +125,7 @@ class ParentPipelines:
         needed = needed_fields(filters, sort)
         extracted: set[str] = set()
         ctx.stage(JobStage.EXPANDING, "Listing the channel.")
-        with open_listing(
-            options.url, settings=ctx.settings, extractors=self.extractors
-        ) as listing:
+        with self._open(ctx, options.url) as listing:
             self._describe(
                 ctx, listing.info.uploader or listing.info.title, listing.info.entry_count
             )
@@ -167,10 +162,19 @@ class ParentPipelines:
         return WAITING
 
     # -- shared steps ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _open(self, ctx: JobContext, url: str) -> Iterator[Listing]:
+        """The listing, whose fetches stop as soon as the job is cancelled."""
+        with (
+            fetchlimits.scope(cancel=ctx.cancel),
+            open_listing(url, settings=ctx.settings, extractors=self.extractors) as listing,
+        ):
+            yield listing
+
     def _count(self, ctx: JobContext, url: str) -> int:
         """Walk an unsized listing once just to count it (for negative indexes)."""
         last = 0
-        with open_listing(url, settings=ctx.settings, extractors=self.extractors) as listing:
+        with self._open(ctx, url) as listing:
             for entry in listing.entries():
                 ctx.check_cancelled()
                 last = entry.index
@@ -196,33 +200,28 @@ class ParentPipelines:
         self, ctx: JobContext, options: ParentOptions, specs: Iterable[ChildSpec], width: int
     ) -> None:
         """Create a child per spec after the highest index already created; fail on none."""
-        owner = Principal(user_id=ctx.job.owner_id, name=ctx.job.owner_id)
-        downloads = DownloadService(ctx.jobs, ctx.settings)
         base = options.download_options()
-        existing = ctx.jobs.child_counts(owner, ctx.job_id).total
-        done_up_to = self._highest_index(ctx, owner, existing)
+        existing = ctx.jobs.child_counts(ctx.job_id).total
+        done_up_to = ctx.jobs.highest_child_index(ctx.job_id)
         created = 0
         try:
             for spec in specs:
                 ctx.check_cancelled()
                 if spec.index <= done_up_to:
                     continue
-                downloads.start(
-                    owner,
-                    spec.url,
-                    numbered(base, spec.index, width, spec.title),
-                    # one below the parent: a single download asked for later at the same
-                    # priority runs before the rest of a long playlist instead of after it
-                    priority=ctx.job.priority - 1,
-                    parent_id=ctx.job_id,
+                ctx.jobs.create_child(
+                    ctx.job,
+                    JobKind.DOWNLOAD,
+                    download_job_options(spec.url, numbered(base, spec.index, width, spec.title)),
                     item_index=spec.index,
+                    source_url=spec.url,
                     title=spec.title,
                 )
                 created += 1
                 if created % STAGE_EVERY == 0:
                     ctx.stage(JobStage.EXPANDING, f"{existing + created} items queued.")
         except JobCancelled:
-            self._cancel_stragglers(ctx, owner)
+            self._cancel_stragglers(ctx)
             raise
         total = existing + created
         ctx.result["items_created"] = total
@@ -231,28 +230,11 @@ class ParentPipelines:
         ctx.stage(JobStage.WAITING_FOR_ITEMS, f"{total} items queued.")
 
     @staticmethod
-    def _highest_index(ctx: JobContext, owner: Principal, existing: int) -> int:
-        if existing == 0:
-            return 0
-        page = ctx.jobs.list_jobs(owner, parent_id=ctx.job_id, limit=1, offset=existing - 1)
-        last = page.items[-1].item_index if page.items else None
-        return last or 0
-
-    @staticmethod
-    def _cancel_stragglers(ctx: JobContext, owner: Principal) -> None:
+    def _cancel_stragglers(ctx: JobContext) -> None:
         """A child created while the user's cancel was on its way must not run on its own."""
-        if not ctx.jobs.load(ctx.job_id).status.is_terminal:
-            return  # the pool is stopping, not a user: the parent resumes after a restart
-        offset = 0
-        while True:
-            page = ctx.jobs.list_jobs(owner, parent_id=ctx.job_id, limit=200, offset=offset)
-            for child in page.items:
-                if not child.status.is_terminal:
-                    with contextlib.suppress(InvalidTransition):  # it finished meanwhile
-                        ctx.jobs.cancel(owner, child.id)
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return
+        if ctx.jobs.load(ctx.job_id).status is JobStatus.CANCELLED:
+            ctx.jobs.cancel_unfinished_children(ctx.job_id, "Cancelled with its playlist.")
+        # else the pool is stopping, not a user: the parent resumes after a restart
 
 
 def _already_expanded(ctx: JobContext) -> bool:
@@ -261,8 +243,3 @@ def _already_expanded(ctx: JobContext) -> bool:
         return False
     ctx.stage(JobStage.WAITING_FOR_ITEMS, "Waiting for the items.")
     return True
-
-
-def parent_pipelines(extractors: Sequence[ExtractorClass] = ()) -> dict[JobKind, Pipeline]:
-    """Pipelines for the registry (production passes no extractors)."""
-    return ParentPipelines(extractors).as_registry()

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clipmill.api.schemas import ErrorOut, FileOut, JobOut
 from clipmill.jobs.enums import JobStage, JobStatus
 from clipmill.jobs.schemas import ChildCounts
+from clipmill.jobs.views import ErrorOut, FileOut, JobOut
 from clipmill.media.options import DownloadOptions
 from clipmill.playlists.filters import ChannelFilters, ChannelSort
 

@@ -10,15 +10,18 @@ the response can say which filters will be applied after per-item extraction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from clipmill.accounts.principal import Principal
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
 from clipmill.downloads.service import DownloadService
 from clipmill.errors import InvalidOption, InvalidUrl, NotFound
 from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.schemas import ChildCounts, FileRecord, JobRecord
 from clipmill.jobs.service import JobService
+from clipmill.media import fetchlimits
 from clipmill.media.playlists import ExtractorClass, ListedEntry, Listing, open_listing
 from clipmill.playlists.batch_urls import deduplicate, screen
 from clipmill.playlists.filters import after_extraction, missing_fields, needed_fields
@@ -83,9 +86,12 @@ class ParentService:
         self.extractors = tuple(extractors)
 
     # -- previews -------------------------------------------------------------------------------
-    def preview(self, url: str, *, limit: int = 50, offset: int = 0) -> PlaylistPreviewOut:
-        """A page of a playlist's entries (offset counts playlist indexes)."""
-        with self._listing(url) as listing:
+    def preview(
+        self, url: str, *, limit: int = 50, offset: int = 0, cancel: CancelSignal | None = None
+    ) -> PlaylistPreviewOut:
+        """A page of a playlist's entries (offset counts playlist indexes); the listing stops
+        at ``cancel`` or after ``probe_timeout``."""
+        with self._previewing(cancel), self._listing(url) as listing:
             entries, has_more, count = self._page(listing, limit, offset)
             info = listing.info
         return PlaylistPreviewOut(
@@ -100,8 +106,10 @@ class ParentService:
             entries=[entry_out(e) for e in entries],
         )
 
-    def channel_info(self, url: str, *, limit: int = 30) -> ChannelInfoOut:
-        with self._listing(url) as listing:
+    def channel_info(
+        self, url: str, *, limit: int = 30, cancel: CancelSignal | None = None
+    ) -> ChannelInfoOut:
+        with self._previewing(cancel), self._listing(url) as listing:
             entries, has_more, count = self._page(listing, limit, 0)
             info = listing.info
         return ChannelInfoOut(
@@ -114,6 +122,9 @@ class ParentService:
             has_more=has_more,
             entries=[entry_out(e) for e in entries],
         )
+
+    def _previewing(self, cancel: CancelSignal | None) -> AbstractContextManager[None]:
+        return fetchlimits.scope(cancel=cancel, timeout=self.settings.probe_timeout)
 
     def _listing(self, url: str) -> Listing:
         self.downloads.check_url(url)
@@ -256,7 +267,7 @@ class ParentService:
             parent=parent,
             counts=self.jobs.child_counts(owner, job_id),
             items=page.items,
-            files=self.jobs.files_of([j.id for j in page.items]),
+            files=self.jobs.files_of(owner, [j.id for j in page.items]),
             total=page.total,
             limit=limit,
             offset=offset,

@@ -21,6 +21,7 @@ from zipstream import ZipStream
 from clipmill.accounts.principal import Principal
 from clipmill.errors import Forbidden, NotFound, NothingToZip
 from clipmill.jobs.enums import JobStatus
+from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.schemas import FileRecord, JobRecord
 from clipmill.jobs.service import JobService
 from clipmill.media.naming import safe_download_name
@@ -52,8 +53,11 @@ class ZipPlan:
 class ArchiveService:
     """Plans and streams ZIPs of parent jobs, for owners and for holders of a signed link."""
 
-    def __init__(self, jobs: JobService, storage: Storage, signer: LinkSigner) -> None:
+    def __init__(
+        self, jobs: JobService, lifecycle: JobLifecycle, storage: Storage, signer: LinkSigner
+    ) -> None:
         self.jobs = jobs
+        self.lifecycle = lifecycle
         self.storage = storage
         self.signer = signer
 
@@ -64,24 +68,23 @@ class ArchiveService:
         job = self.jobs.get(owner, job_id)
         if not job.kind.is_parent:
             raise NotFound(f"Job {job_id} has no items to zip.", resource="job")
-        return self._plan(owner, job)
+        return self.plan_of(job)
 
     def plan_for_token(self, token: str) -> ZipPlan:
         subject = self.signer.verify(token)
         if not subject.startswith(TOKEN_PREFIX):
             raise Forbidden("This link is not valid.", code="link_invalid")
-        job = self.jobs.load(subject.removeprefix(TOKEN_PREFIX))
-        return self._plan(Principal(user_id=job.owner_id, name=job.owner_id), job)
+        return self.plan_of(self.lifecycle.load(subject.removeprefix(TOKEN_PREFIX)))
 
-    def _plan(self, owner: Principal, job: JobRecord) -> ZipPlan:
+    def plan_of(self, job: JobRecord) -> ZipPlan:
+        """The plan of a parent the caller is already allowed to read."""
         items: list[tuple[int, list[FileRecord]]] = []
         offset = 0
         while True:  # page through the items: a 1,000-item parent is never one query result
-            page = self.jobs.list_jobs(
-                owner, parent_id=job.id, statuses=[JobStatus.COMPLETED],
-                limit=PAGE_SIZE, offset=offset,
-            )  # fmt: skip
-            files = self.jobs.files_of([c.id for c in page.items])
+            page = self.lifecycle.children_page(
+                job.id, statuses=[JobStatus.COMPLETED], limit=PAGE_SIZE, offset=offset
+            )
+            files = self.lifecycle.files_of([c.id for c in page.items])
             items += [
                 (c.item_index or 0, [f for f in files[c.id] if not f.expired]) for c in page.items
             ]

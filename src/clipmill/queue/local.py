@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 
 class LocalQueue:
+    """The embedded `JobQueue`: a pool of threads in this process.
+
+    A cancelled job that still waits here stays in the heap; claiming it fails because its row
+    is cancelled.
+    """
+
     def __init__(
         self,
         run_job: RunJob,
@@ -32,12 +38,14 @@ class LocalQueue:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._queued: set[str] = set()
-        self._running: dict[str, threading.Event] = {}
+        self._running: set[str] = set()
         self._threads: list[threading.Thread] = []
         self._stopping = False
+        self._shutdown = threading.Event()
 
     def start(self, *, recover: bool = True) -> None:
         self._stopping = False
+        self._shutdown.clear()
         if recover and self._recover is not None:
             for job_id, priority in self._recover():
                 self.enqueue(job_id, priority)
@@ -50,8 +58,7 @@ class LocalQueue:
         """Stop taking work; signal running jobs to stop (they stay `processing` and resume)."""
         with self._cond:
             self._stopping = True
-            for event in self._running.values():
-                event.set()
+            self._shutdown.set()
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout)
@@ -64,13 +71,6 @@ class LocalQueue:
             heapq.heappush(self._heap, (-priority, next(self._seq), job_id))
             self._queued.add(job_id)
             self._cond.notify()
-
-    def cancel(self, job_id: str) -> None:
-        with self._cond:
-            event = self._running.get(job_id)
-            if event is not None:
-                event.set()
-            # a queued id stays in the heap; claiming it fails because its row is cancelled
 
     def running(self) -> set[str]:
         with self._cond:
@@ -89,12 +89,11 @@ class LocalQueue:
                     return
                 _, _, job_id = heapq.heappop(self._heap)
                 self._queued.discard(job_id)
-                cancel = threading.Event()
-                self._running[job_id] = cancel
+                self._running.add(job_id)
             try:
-                self._run_job(job_id, cancel)
+                self._run_job(job_id, self._shutdown)
             except Exception:  # the runner records failures; this only guards the thread
                 log.exception("worker crashed running job %s", job_id)
             finally:
                 with self._cond:
-                    self._running.pop(job_id, None)
+                    self._running.discard(job_id)

@@ -7,9 +7,9 @@ skipped: a failure while analysing never transcribes again. ``retry(force=True)`
 work dir, so everything runs again. Files reach storage only in ``finalizing``, as copies, so
 the work dir stays complete for the next retry.
 
-Seams (``ctx.services``, i.e. `JobRunner.services`): ``transcriber`` (a `Transcriber`; default:
-`WhisperTranscriber` for the job's model) and ``clip_planner`` (default: `plan_clips`). Tests
-inject `FakeTranscriber` and planners that fail on purpose; production code has no such flags.
+Seams are constructor arguments (see `clipmill.shorts.seams`): the media fetcher, the
+transcriber factory, the clip planner and the optional ranker. Tests pass fakes and planners
+that fail on purpose; production code has no such flags.
 """
 
 from __future__ import annotations
@@ -19,20 +19,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clipmill.jobs.enums import JobKind, JobStage
+from clipmill.media.fetcher import MediaFetcher
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore, publish_results
-from clipmill.shorts.job_run import CLIP_PLANNER, TRANSCRIBER, JobRun, StageProgress
+from clipmill.shorts.job_run import JobRun, ShortsSeams, StageProgress
 from clipmill.shorts.job_schemas import PlannedClip, ShortsJobOptions
+from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
 from clipmill.shorts.sources import fetch_source
-from clipmill.shorts.transcribe import resolve_model
 
-if TYPE_CHECKING:  # the planner pulls in scikit-learn; only the analysing stage imports it
-    from clipmill.shorts.clips import ClipPlan
+if TYPE_CHECKING:
+    from clipmill.shorts.llm import ClipRanker
 
-#: `plan_clips`'s signature: (transcript, *, options, audio_path, chapters, ranker) -> ClipPlan
-ClipPlanner = Callable[..., "ClipPlan"]
-
-__all__ = ["CLIP_PLANNER", "TRANSCRIBER", "ShortsPipeline"]
+__all__ = ["ShortsPipeline"]
 
 S = JobStage
 #: stage -> share of the job's 0-100 progress; transcription dominates on real media
@@ -68,11 +66,20 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 class ShortsPipeline:
     """The pipeline of one kind (`JobKind.SHORTS` or `JobKind.TRANSCRIBE`)."""
 
-    def __init__(self, kind: JobKind) -> None:
+    def __init__(
+        self,
+        kind: JobKind,
+        *,
+        fetcher: MediaFetcher,
+        transcribers: TranscriberFactory,
+        planner: ClipPlanner,
+        ranker: ClipRanker | None = None,
+    ) -> None:
         if kind not in (JobKind.SHORTS, JobKind.TRANSCRIBE):
             raise ValueError(f"no shorts pipeline for {kind.value}")
         self.kind = kind
         self.stages = SHORTS_STAGES if kind is JobKind.SHORTS else TRANSCRIBE_STAGES
+        self.seams = ShortsSeams(fetcher, transcribers, planner, ranker)
 
     def __call__(self, ctx: JobContext) -> None:
         run = JobRun(
@@ -81,6 +88,7 @@ class ShortsPipeline:
             store=ArtifactStore(ctx.workdir),
             progress=StageProgress(ctx, self.stages),
             kind=self.kind,
+            seams=self.seams,
         )
         steps: dict[JobStage, Callable[[JobRun], list[str]]] = {
             S.INITIALIZING: _initialize,
@@ -103,31 +111,37 @@ class ShortsPipeline:
 
 def _initialize(run: JobRun) -> list[str]:
     """Fail fast on a Whisper model this server lacks, before fetching gigabytes."""
-    if run.ctx.services.get(TRANSCRIBER) is None and not run.store.done(S.TRANSCRIBING):
-        resolve_model(run.options.shorts.whisper_model, run.ctx.settings)
+    if not run.store.done(S.TRANSCRIBING):
+        run.seams.transcribers.check(run.options.shorts.whisper_model)
     return []
 
 
 def _extract_audio(run: JobRun) -> list[str]:
-    from clipmill.media.ffmpeg import extract_audio
+    from clipmill.media.tools import run_ffmpeg_operation
 
     metadata = run.metadata()
     duration = metadata.duration or 0.0
-    extract_audio(
+    # written under a temporary name and renamed: a half-written audio.wav never looks done
+    partial = run.store.path("audio.partial.wav")
+    run_ffmpeg_operation(
+        "extract_audio",
         run.store.path(metadata.media_file),
-        run.store.path("audio.wav"),
+        partial,
         sample_rate=16_000,
         mono=True,
+        workdir=run.ctx.workdir,
         cancel=run.ctx.cancel,
         on_progress=lambda seconds: run.progress.report(seconds / duration) if duration else None,
     )
+    partial.replace(run.store.path("audio.wav"))
     return ["audio.wav"]
 
 
 def _transcribe(run: JobRun) -> list[str]:
     from clipmill.shorts.subtitles import to_srt, to_text, to_vtt
 
-    transcript = run.transcriber().transcribe(
+    transcribe = run.seams.transcribers(run.options.shorts.whisper_model, workdir=run.ctx.workdir)
+    transcript = transcribe.transcribe(
         run.store.path("audio.wav"),
         language=run.options.shorts.language,
         on_progress=run.progress.report,
@@ -144,11 +158,8 @@ def _transcribe(run: JobRun) -> list[str]:
 
 def _analyze(run: JobRun) -> list[str]:
     from clipmill.shorts.clips import ClipPlanOptions
-    from clipmill.shorts.llm import LlmRanker
-    from clipmill.shorts.plan import plan_clips
 
     shorts, transcript = run.options.shorts, run.transcript()
-    planner: ClipPlanner = run.ctx.services.get(CLIP_PLANNER) or plan_clips
     options = ClipPlanOptions(
         clip_duration=shorts.clip_duration,
         min_clip_duration=shorts.min_clip_duration,
@@ -159,12 +170,12 @@ def _analyze(run: JobRun) -> list[str]:
     if not transcript.words:  # silence or music: the plan is simply empty
         run.ctx.log("No speech was recognised; no clips planned.", "warning")
     chapters = [(c.start, c.end, c.title) for c in run.metadata().chapters]
-    plan = planner(
+    plan = run.seams.planner(
         transcript,
         options=options,
         audio_path=run.store.path("audio.wav"),
         chapters=chapters,
-        ranker=LlmRanker.from_settings(run.ctx.settings),
+        ranker=run.seams.ranker,
     )
     analysis = plan.to_dict()
     run.progress.report(1.0)

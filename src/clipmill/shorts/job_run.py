@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clipmill.jobs.enums import JobKind, JobStage
+from clipmill.media.fetcher import MediaFetcher
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import ShortsJobOptions, SourceMetadata
-from clipmill.shorts.transcribe import Transcriber
+from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
 from clipmill.shorts.transcript import Transcript
 
-#: `ctx.services` keys (`JobRunner.services`): the seams tests replace
-TRANSCRIBER = "transcriber"
-CLIP_PLANNER = "clip_planner"
+if TYPE_CHECKING:
+    from clipmill.shorts.llm import ClipRanker
+
+
+@dataclass(frozen=True)
+class ShortsSeams:
+    """What the shorts pipeline was built with (see `clipmill.shorts.seams`)."""
+
+    fetcher: MediaFetcher
+    transcribers: TranscriberFactory
+    planner: ClipPlanner
+    ranker: ClipRanker | None
 
 
 class StageProgress:
@@ -55,17 +65,10 @@ class JobRun:
     store: ArtifactStore
     progress: StageProgress
     kind: JobKind
+    seams: ShortsSeams
 
     def metadata(self) -> SourceMetadata:
         return SourceMetadata.model_validate(self.store.read_json("source/metadata.json"))
 
     def transcript(self) -> Transcript:
         return Transcript.from_dict(self.store.read_json("transcript.json"))
-
-    def transcriber(self) -> Transcriber:
-        injected: Transcriber | None = self.ctx.services.get(TRANSCRIBER)
-        if injected is not None:
-            return injected
-        from clipmill.shorts.isolated import IsolatedTranscriber
-
-        return IsolatedTranscriber(self.options.shorts.whisper_model, settings=self.ctx.settings)

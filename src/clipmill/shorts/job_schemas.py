@@ -159,26 +159,20 @@ class JobCreate(JobSpec):
         return self.youtube_url or self.source_url or ""
 
 
-def uploads_dir(settings: Settings) -> Path:
-    """Where uploads wait for their job (outside the work dirs: see `job_service`)."""
-    return settings.data_dir / "uploads"
+def incoming_dir(settings: Settings) -> Path:
+    """Where an upload is received and checked before its job exists (the API host's disk)."""
+    return settings.data_dir / "incoming"
 
 
 class UploadRef(BaseModel):
-    """An accepted upload, staged until its job completes."""
+    """An accepted upload: a file in storage (role ``upload``) that belongs to the job."""
 
     model_config = ConfigDict(frozen=True)
 
-    staged: str = Field(description="Path under the uploads dir (no server paths in options).")
+    key: str = Field(description="Storage key (made from the job id, never from the name).")
     filename: str = Field(description="The name the client sent (shown, never used as a path).")
     size: int
     duration: float | None = None
-
-    def path(self, settings: Settings) -> Path | None:
-        """The staged file, or None if ``staged`` would leave the uploads dir."""
-        root = uploads_dir(settings).resolve()
-        path = (root / self.staged).resolve()
-        return path if path.is_relative_to(root) and path.parent != root else None
 
 
 class ShortsJobOptions(BaseModel):

@@ -1,23 +1,19 @@
 """ShortsService: start shorts, transcribe and download jobs from a URL or an upload.
 
-Uploads are received into a private staging dir (``data_dir/uploads/<random>/``) because the
-job, and so its work dir, must not exist before the file is complete and known to be media: a
-refused upload leaves no job and no bytes behind. The accepted file's path goes into the job's
-options and the pipeline links it into the work dir. The staged file is the job's *input*, so it
-outlives the work dir: ``retry(force=True)`` and a retry after a cancel delete the work dir and
-need it again. It is deleted when its job completes, or once a failed or cancelled job has been
-finished for longer than the retention (checked whenever a job ends, no extra thread).
+An upload is received into a private dir on the API host (``data_dir/incoming/<random>/``)
+because the job must not exist before the file is complete and known to be media: a refused
+upload leaves no job and no bytes behind. An accepted file goes into `Storage` as the job's
+``upload`` file (key ``<job id>/upload/source.<ext>``) before the job is queued, so a worker on
+another machine can fetch it; it is the job's *input*, kept while a retry may need it and
+expired by the retention sweeper (`clipmill.storage.sweeper`), like every other file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import shutil
-import time
 import uuid
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -29,14 +25,16 @@ from clipmill.errors import (
     DurationTooLong,
     FileTooLarge,
     InvalidOption,
-    NotFound,
     UnsupportedMedia,
 )
-from clipmill.jobs.enums import JobKind, JobStatus
-from clipmill.jobs.models import utcnow
-from clipmill.jobs.schemas import JobRecord
+from clipmill.jobs.lifecycle import JobLifecycle
+from clipmill.jobs.models import new_id
+from clipmill.jobs.schemas import UPLOAD_ROLE, JobRecord, NewFile
 from clipmill.jobs.service import JobService
+from clipmill.media.containers import refuse_unless_media
 from clipmill.media.ffmpeg import MediaProbe, probe_file
+from clipmill.media.integrity import check_complete
+from clipmill.media.naming import content_type_for
 from clipmill.shorts.job_schemas import (
     JobCreate,
     JobSpec,
@@ -45,37 +43,43 @@ from clipmill.shorts.job_schemas import (
     ShortsOptions,
     ShortsResults,
     UploadRef,
-    uploads_dir,
+    incoming_dir,
 )
-from clipmill.shorts.transcribe import available_models
+from clipmill.shorts.transcribe import available_models, model_languages
+from clipmill.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
 FORM_SLACK = 1024 * 1024  # room for the form's other fields and multipart headers
-ORPHAN_SECONDS = 3600  # a staged dir no job claimed (the process died mid-request)
-JOB_MARKER = "job"  # file in a staged dir naming the job that owns it
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}")
-_PIPELINE_KINDS = (JobKind.SHORTS, JobKind.TRANSCRIBE)
 
 
 def check_media(path: Path, *, name: str) -> MediaProbe:
     """Accept a file only if ffprobe reads it as media with an audio track.
 
-    The content decides, never the extension: a text file called ``talk.mp4`` is refused.
+    The content decides, never the extension: a text file called ``talk.mp4`` is refused, and
+    a playlist or manifest (which would make ffmpeg read other files) before ffmpeg sees it.
     """
+    refuse_unless_media(path, name=name)
     try:
         probe = probe_file(path)
     except BrokenMedia as exc:
         raise UnsupportedMedia(f"{name} is not a video or audio file that can be read.") from exc
+    except UnsupportedMedia as exc:
+        raise UnsupportedMedia(f"{name} is not a video or audio file clipmill reads.") from exc
     if not probe.has_audio:
         raise UnsupportedMedia(f"{name} has no audio track to transcribe.")
+    try:
+        check_complete(path)
+    except BrokenMedia as exc:
+        raise BrokenMedia(f"{name}: {exc.message}") from exc
     return probe
 
 
 class StagedUpload:
     """One upload being received: counted against the size limit as it is written.
 
-    The request handler calls `release` when it is done: the file stays only if a job claimed it.
+    The request handler calls `release` when it is done; an accepted file has moved by then.
     """
 
     def __init__(self, root: Path, filename: str, limit: int) -> None:
@@ -88,7 +92,6 @@ class StagedUpload:
         self.filename = filename
         self.limit = limit
         self.size = 0
-        self.claimed = False
         self._file: IO[bytes] | None = self.path.open("xb")
 
     def write(self, chunk: bytes) -> None:
@@ -112,22 +115,27 @@ class StagedUpload:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def release(self) -> None:
-        """Done with the request: keep the file only if a job claimed it."""
-        if self.claimed:
-            self.close()
-        else:
-            self.discard()
+        """Done with the request: whatever was not moved into storage goes."""
+        self.discard()
 
 
 class ShortsService:
     """The shorts jobs API's use cases; every job still goes through `JobService`."""
 
-    def __init__(self, jobs: JobService, settings: Settings, downloads: DownloadService) -> None:
+    def __init__(
+        self,
+        jobs: JobService,
+        lifecycle: JobLifecycle,
+        storage: Storage,
+        settings: Settings,
+        downloads: DownloadService,
+    ) -> None:
         self.jobs = jobs
+        self.lifecycle = lifecycle
+        self.storage = storage
         self.settings = settings
         self.downloads = downloads
-        self.uploads_dir = uploads_dir(settings)
-        jobs.on_terminal(self._tidy_uploads)
+        self.incoming_dir = incoming_dir(settings)
 
     def create(self, owner: Principal, request: JobCreate) -> JobRecord:
         """Start a job for a URL; the URL is checked before any job exists."""
@@ -163,7 +171,7 @@ class ShortsService:
 
     def open_upload(self, filename: str | None) -> StagedUpload:
         """Somewhere to stream an upload to, limited to ``settings.max_upload_size`` bytes."""
-        return StagedUpload(self.uploads_dir, filename or "upload", self.settings.max_upload_size)
+        return StagedUpload(self.incoming_dir, filename or "upload", self.settings.max_upload_size)
 
     def create_from_upload(
         self, owner: Principal, spec: JobSpec, upload: StagedUpload
@@ -182,23 +190,27 @@ class ShortsService:
                 f"The upload is {probe.duration:.0f} s long; the limit is "
                 f"{self.settings.max_duration:.0f} s."
             )
-        ref = UploadRef(
-            staged=upload.path.relative_to(self.uploads_dir).as_posix(),
-            filename=upload.filename, size=upload.size,
-            duration=probe.duration,
-        )  # fmt: skip
-        job = self.jobs.create(
-            owner,
-            spec.job_type.kind,
-            ShortsJobOptions(upload=ref, shorts=spec.options).model_dump(mode="json"),
-            title=Path(upload.filename).stem or None,
-            priority=spec.priority,
-        )
-        upload.claimed = True
-        # (the job may already have completed and its upload been removed)
-        with contextlib.suppress(FileNotFoundError):
-            (upload.dir / JOB_MARKER).write_text(job.id)
-        return job
+        # the input is in storage before the job (and its file row) exists, so a worker anywhere
+        # can fetch it; if storing the job fails, the stored bytes go again
+        job_id = new_id()
+        key = f"{job_id}/upload/source{upload.path.suffix}"
+        content_type = content_type_for(upload.path.suffix)
+        size = self.storage.put(key, upload.path, content_type=content_type)
+        ref = UploadRef(key=key, filename=upload.filename, size=size, duration=probe.duration)
+        try:
+            return self.jobs.create(
+                owner,
+                spec.job_type.kind,
+                ShortsJobOptions(upload=ref, shorts=spec.options).model_dump(mode="json"),
+                title=Path(upload.filename).stem or None,
+                priority=spec.priority,
+                job_id=job_id,
+                files=[NewFile(role=UPLOAD_ROLE, key=key, name=upload.filename, size=size,
+                               content_type=content_type)],
+            )  # fmt: skip
+        except BaseException:
+            self.storage.delete(key)
+            raise
 
     def results(self, job: JobRecord) -> ShortsResults:
         """The results a finished (or partly finished) job stored; empty while it runs."""
@@ -213,46 +225,16 @@ class ShortsService:
                 field="whisper_model",
                 available=models,
             )
-
-    def _tidy_uploads(self, job: JobRecord) -> None:
-        """On any job's end: drop the upload of a completed job, and stale staged uploads.
-
-        Housekeeping only: it runs inside JobService's state changes, so it never raises.
-        """
-        try:
-            if job.kind in _PIPELINE_KINDS and job.status is JobStatus.COMPLETED:
-                upload = ShortsJobOptions.model_validate(job.options).upload
-                staged = upload.path(self.settings) if upload is not None else None
-                if staged is not None:
-                    shutil.rmtree(staged.parent, ignore_errors=True)
-            self.sweep_uploads()
-        except Exception:
-            log.exception("tidying staged uploads failed")
-
-    def sweep_uploads(self) -> int:
-        """Delete staged uploads whose job is gone or ended longer than the retention ago."""
-        if not self.uploads_dir.is_dir():
-            return 0
-        cutoff = utcnow() - timedelta(seconds=self.settings.retention_seconds)
-        removed = 0
-        for staged in self.uploads_dir.iterdir():
-            if staged.is_dir() and self._stale(staged, cutoff):
-                shutil.rmtree(staged, ignore_errors=True)
-                removed += 1
-        return removed
-
-    def _stale(self, staged: Path, cutoff: datetime) -> bool:
-        try:
-            job_id = (staged / JOB_MARKER).read_text().strip()
-        except FileNotFoundError:  # unclaimed: stale once nothing was written for a while
-            try:
-                touched = max(p.stat().st_mtime for p in [staged, *staged.iterdir()])
-            except FileNotFoundError:
-                return False
-            return time.time() - touched > ORPHAN_SECONDS
-        try:
-            job = self.jobs.load(job_id)
-        except NotFound:
-            return True
-        finished = job.finished_at
-        return job.status.is_terminal and finished is not None and finished <= cutoff
+        language = options.language
+        if language is None:
+            return
+        understood = model_languages(options.whisper_model, self.settings)
+        if understood is not None and language.split("-")[0].lower() not in understood:
+            model = options.whisper_model or self.settings.whisper_model
+            raise InvalidOption(
+                f"The {model} model understands {', '.join(understood)} only, not {language!r}. "
+                "Leave language unset, or ask the operator for a multilingual model "
+                "(CLIPMILL_WHISPER_MODELS).",
+                field="language",
+                languages=list(understood),
+            )

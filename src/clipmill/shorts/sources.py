@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
+from pathlib import PurePosixPath
 from typing import Any
 
 from clipmill.errors import BrokenMedia
@@ -24,18 +24,18 @@ def fetch_source(run: JobRun) -> list[str]:
 
 
 def _take_upload(run: JobRun, upload: UploadRef) -> SourceMetadata:
-    """Link the staged upload into the work dir. The staged file stays: it is the job's input,
-    needed again when a forced retry (or a cancel) deletes the work dir."""
-    staged = upload.path(run.ctx.settings)
-    if staged is None or not staged.is_file():
-        raise BrokenMedia("The uploaded file is gone; upload it again.", code="upload_missing")
-    target = run.store.path(f"source/media{staged.suffix}")
+    """Copy the job's stored upload into the work dir (a hard link where storage is local).
+
+    The stored file stays: it is the job's input, needed again when a forced retry (or a
+    cancel) deletes the work dir; the retention sweeper removes it in the end.
+    """
+    suffix = PurePosixPath(upload.key).suffix
+    target = run.store.path(f"source/media{suffix}")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
-    try:
-        os.link(staged, target)
-    except OSError:  # another file system, or no hard links: copy
-        shutil.copyfile(staged, target)
+    if not run.ctx.storage.exists(upload.key):
+        raise BrokenMedia("The uploaded file is gone; upload it again.", code="upload_missing")
+    run.ctx.storage.copy_to(upload.key, target)
     probe = check_media(target, name=upload.filename)
     return SourceMetadata(
         media_file=f"source/{target.name}",
@@ -47,11 +47,10 @@ def _take_upload(run: JobRun, upload: UploadRef) -> SourceMetadata:
 
 
 def _download(run: JobRun) -> SourceMetadata:
-    from clipmill.media import isolation
-
     ctx, url = run.ctx, run.options.url or ""
+    # an earlier attempt's partial file stays: yt-dlp resumes it (and the fetcher first kills
+    # whatever that attempt may have left running there)
     target = ctx.workdir / "download"
-    shutil.rmtree(target, ignore_errors=True)  # a half-finished earlier attempt
 
     def on_progress(update: Any) -> None:
         fields = ("downloaded_bytes", "total_bytes", "speed", "eta")
@@ -59,14 +58,16 @@ def _download(run: JobRun) -> SourceMetadata:
         run.progress.report((update.percent or 0.0) / 100, update.message, **info)
 
     options = run.options.shorts.download_options(audio_only=run.kind is JobKind.TRANSCRIBE)
-    result = isolation.run_download(
+    result = run.seams.fetcher.download(
         url,
         options,
         target,
-        settings=ctx.settings,
         on_progress=on_progress,
         on_log=ctx.log,
         cancel=ctx.cancel,
+        # a stopping worker keeps the partial file for the resume; a user's cancel deletes the
+        # work dir
+        keep_partial_on_cancel=True,
     )
     media = result.by_role("media") or result.by_role("audio")
     if not media:

@@ -18,7 +18,6 @@ from clipmill.shorts.sentences import ends_sentence, split_sentences
 from clipmill.shorts.transcript import Transcript, Word, join_words
 
 MAX_LINE_CHARS = 42
-MAX_LINES = 2
 MAX_CUE_SECONDS = 7.0
 PAUSE_BREAK = 0.8  # a silence this long ends the cue
 MIN_CUE_SECONDS = 0.5  # very short cues are stretched into the following silence

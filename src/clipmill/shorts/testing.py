@@ -7,12 +7,12 @@ plain text, for unit tests and the analysis benchmark.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from clipmill.cancellation import CancelSignal
 from clipmill.errors import BrokenMedia, JobCancelled
-from clipmill.shorts.transcribe import ProgressCallback
+from clipmill.shorts.transcribe import ProgressCallback, Transcriber
 from clipmill.shorts.transcript import Segment, Transcript, Word
 
 
@@ -30,7 +30,7 @@ class FakeTranscriber:
         *,
         language: str | None = None,
         on_progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
+        cancel: CancelSignal | None = None,
     ) -> Transcript:
         self.calls.append(audio_path)
         if self.require_file and not Path(audio_path).is_file():
@@ -74,3 +74,16 @@ def transcript_from_sentences(
                 Segment(start=words[0].start, end=words[-1].end, text=sentence, words=tuple(words))
             )
     return Transcript(language=language, duration=cursor + start, segments=tuple(segments))
+
+
+class FakeTranscribers:
+    """A `TranscriberFactory` that hands out one transcriber for every model name."""
+
+    def __init__(self, transcriber: Transcriber) -> None:
+        self.transcriber = transcriber
+
+    def check(self, model: str | None) -> None:
+        return None
+
+    def __call__(self, model: str | None, *, workdir: Path | None = None) -> Transcriber:
+        return self.transcriber

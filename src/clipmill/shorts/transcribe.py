@@ -12,12 +12,14 @@ which is when a cancel is noticed. See docs/benchmarks.md, "Shorts: transcriptio
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
 from clipmill.errors import BrokenMedia, DependencyMissing, InvalidOption, JobCancelled
 from clipmill.shorts.transcript import Segment, Transcript, Word
@@ -37,7 +39,7 @@ class Transcriber(Protocol):
         *,
         language: str | None = None,
         on_progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
+        cancel: CancelSignal | None = None,
     ) -> Transcript: ...
 
 
@@ -89,6 +91,26 @@ def resolve_model(name: str | None, settings: Settings) -> Path:
     if not (path / "model.bin").is_file():
         raise DependencyMissing(f"Whisper model folder for {name!r} is missing: {path}")
     return path.resolve()
+
+
+ENGLISH_ONLY_VOCABULARY = 51864
+"""Tokens in an English-only Whisper model's vocabulary (multilingual ones have more)."""
+
+
+@functools.cache
+def _english_only(folder: Path) -> bool:
+    vocabulary = folder / "vocabulary.txt"
+    try:
+        with vocabulary.open("rb") as handle:
+            return sum(1 for _ in handle) <= ENGLISH_ONLY_VOCABULARY
+    except OSError:
+        return False  # cannot tell: let the model decide
+
+
+def model_languages(name: str | None, settings: Settings) -> tuple[str, ...] | None:
+    """The languages a model understands: ``("en",)`` for English-only models, None for a
+    multilingual one (any language Whisper knows)."""
+    return ("en",) if _english_only(resolve_model(name, settings)) else None
 
 
 _MODEL_CACHE: dict[tuple[str, str], Any] = {}
@@ -153,7 +175,7 @@ class WhisperTranscriber:
         *,
         language: str | None = None,
         on_progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
+        cancel: CancelSignal | None = None,
     ) -> Transcript:
         _check(cancel)
         audio = decode_audio(audio_path)
@@ -179,7 +201,7 @@ class WhisperTranscriber:
         return Transcript(language=info.language, duration=duration, segments=segments)
 
 
-def _check(cancel: threading.Event | None) -> None:
+def _check(cancel: CancelSignal | None) -> None:
     if cancel is not None and cancel.is_set():
         raise JobCancelled("Transcription was cancelled.")
 
@@ -188,7 +210,7 @@ def _collect(
     raw_segments: Iterable[Any],
     duration: float,
     on_progress: ProgressCallback | None,
-    cancel: threading.Event | None,
+    cancel: CancelSignal | None,
 ) -> tuple[Segment, ...]:
     """Drain faster-whisper's lazy generator: decoding happens here, segment by segment."""
     segments: list[Segment] = []

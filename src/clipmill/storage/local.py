@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,11 @@ class LocalStorage:
     def put(self, key: str, src: Path, *, content_type: str) -> int:
         dst = self._path(key)
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(src, dst)
+        # in by rename, never by writing into an existing file: a hard link to the old bytes
+        # (`copy_to`) keeps them
+        incoming = dst.with_name(f".{dst.name}.incoming")
+        shutil.move(src, incoming)
+        os.replace(incoming, dst)
         return dst.stat().st_size
 
     def local_path(self, key: str) -> Path | None:
@@ -32,16 +37,18 @@ class LocalStorage:
     def presigned_url(self, key: str, *, download_name: str, ttl: int) -> str | None:
         return None
 
+    def copy_to(self, key: str, dst: Path) -> None:
+        src = self._path(key)
+        try:
+            os.link(src, dst)  # stored files are never written in place, so sharing is safe
+        except OSError:  # another file system, or no hard links
+            shutil.copyfile(src, dst)
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
-
-    def delete_prefix(self, prefix: str) -> None:
-        path = self._path(prefix)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
 
 
 class MemoryStorage:
@@ -62,12 +69,11 @@ class MemoryStorage:
     def presigned_url(self, key: str, *, download_name: str, ttl: int) -> str | None:
         return f"memory://{key}" if key in self.blobs else None
 
+    def copy_to(self, key: str, dst: Path) -> None:
+        dst.write_bytes(self.blobs[key])
+
     def exists(self, key: str) -> bool:
         return key in self.blobs
 
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
-
-    def delete_prefix(self, prefix: str) -> None:
-        for key in [k for k in self.blobs if k.startswith(prefix.rstrip("/") + "/")]:
-            del self.blobs[key]

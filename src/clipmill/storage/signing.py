@@ -5,14 +5,19 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from clipmill.clock import Clock, SystemClock
 from clipmill.errors import Forbidden
 
 
 class LinkSigner:
-    def __init__(self, secret: str, *, ttl: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="clipmill.file-link")
+    """Signs and checks link tokens; ``clock`` decides when they expire."""
+
+    def __init__(self, secret: str, *, ttl: int, clock: Clock | None = None) -> None:
+        self._serializer = URLSafeTimedSerializer(
+            secret, salt="clipmill.file-link", signer=_timestamped_by(clock or SystemClock())
+        )
         self.ttl = ttl
 
     def sign(self, file_id: str) -> str:
@@ -31,6 +36,14 @@ class LinkSigner:
         if not isinstance(payload, dict) or not isinstance(payload.get("f"), str):
             raise Forbidden("This link is not valid.", code="link_invalid")
         return payload["f"]
+
+
+def _timestamped_by(clock: Clock) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.time())
+
+    return ClockedSigner
 
 
 def load_or_create_secret(data_dir: Path) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.status import HTTP_202_ACCEPTED
 
 from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.disconnect import until_disconnected
 from clipmill.api.presenters import file_url
 from clipmill.api.routes.downloads import downloads
 from clipmill.errors import InvalidOption
@@ -56,8 +57,9 @@ def clipx_options(body: ClipxDownloadIn) -> DownloadOptions:
 
 
 @router.post("/preview", summary="ClipX: preview a URL")
-def preview(body: PreviewIn, container: ContainerDep) -> dict[str, Any]:
-    info = downloads(container).preview(body.url)
+async def preview(body: PreviewIn, container: ContainerDep, request: Request) -> dict[str, Any]:
+    service, url = downloads(container), body.url
+    info = await until_disconnected(request, lambda cancel: service.preview(url, cancel=cancel))
     return {
         "status": "success",
         "data": {

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.status import HTTP_202_ACCEPTED
 
 from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.disconnect import until_disconnected
 from clipmill.api.presenters import job_out
 from clipmill.api.routes.jobs import job_logs
-from clipmill.api.schemas import JobOut, LogsOut
 from clipmill.downloads.schemas import DownloadRequest, FormatsOut, MetadataOut
 from clipmill.downloads.service import DownloadService
 from clipmill.errors import NotFound
 from clipmill.jobs.enums import JobKind
+from clipmill.jobs.views import JobOut, LogsOut
 
 router = APIRouter(prefix="/api/v1", tags=["downloads"])
 
@@ -22,17 +23,20 @@ UrlQuery = Annotated[str, Query(min_length=1, max_length=4096, description="A pa
 
 
 def downloads(container: ContainerDep) -> DownloadService:
-    return container.extras["downloads"]
+    return container.downloads
 
 
 @router.get("/metadata", response_model=MetadataOut, summary="What a URL is, without downloading")
-def metadata(url: UrlQuery, container: ContainerDep) -> MetadataOut:
-    return downloads(container).preview(url)
+async def metadata(url: UrlQuery, container: ContainerDep, request: Request) -> MetadataOut:
+    # the probe stops when the client goes away (and after probe_timeout in any case)
+    service = downloads(container)
+    return await until_disconnected(request, lambda cancel: service.preview(url, cancel=cancel))
 
 
 @router.get("/formats", response_model=FormatsOut, summary="The formats a URL offers")
-def formats(url: UrlQuery, container: ContainerDep) -> FormatsOut:
-    info = downloads(container).preview(url)
+async def formats(url: UrlQuery, container: ContainerDep, request: Request) -> FormatsOut:
+    service = downloads(container)
+    info = await until_disconnected(request, lambda cancel: service.preview(url, cancel=cancel))
     return FormatsOut(url=url, title=info.title, formats=info.formats)
 
 

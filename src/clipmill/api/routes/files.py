@@ -17,7 +17,7 @@ router = APIRouter(tags=["files"])
 @router.get("/files/{token}", summary="Download a file through a signed, expiring link")
 def download_file(token: str, container: ContainerDep) -> Response:
     file_id = container.signer.verify(token)
-    file = container.jobs.file_by_id(file_id)
+    file = container.lifecycle.file_by_id(file_id)
     if file is None:
         raise NotFound("No such file.")
     if file.expired:

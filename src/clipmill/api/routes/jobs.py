@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
-from clipmill.api.presenters import job_detail, jobs_out
-from clipmill.api.schemas import JobListOut, LogLineOut, LogsOut
+from clipmill.api.deps import MAX_OFFSET, BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.details import job_detail
+from clipmill.api.presenters import jobs_out
 from clipmill.errors import InvalidOption
 from clipmill.jobs.enums import JobKind, JobStatus
+from clipmill.jobs.views import JobListOut, LogLineOut, LogsOut
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -56,10 +57,12 @@ def list_jobs(
         str | None, Query(description="Kind (download, playlist, ...) or job_type.")
     ] = None,
     job_type: Annotated[str | None, Query(description="Alias of type.")] = None,
-    parent_id: Annotated[str | None, Query()] = None,
+    parent_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Only this parent's items.")
+    ] = None,
     include_children: Annotated[bool, Query(description="Also list items of parents.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobListPage:
     wanted_status = status or status_filter
     wanted_type = type or job_type

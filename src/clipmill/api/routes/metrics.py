@@ -13,4 +13,4 @@ router = APIRouter(tags=["health"])
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(container: ContainerDep) -> Response:
-    return Response(container.extras["metrics"].render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(container.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.status import HTTP_202_ACCEPTED
 
-from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.deps import MAX_OFFSET, BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.details import job_detail
+from clipmill.api.disconnect import until_disconnected
+from clipmill.api.parents import items_page_out
 from clipmill.jobs.enums import JobKind, JobStatus
-from clipmill.playlists.presenters import archives, detail, items_page_out, parents
 from clipmill.playlists.schemas import (
     BatchDownloadRequest,
     BatchOut,
@@ -36,13 +39,21 @@ UrlQuery = Annotated[
 @router.get(
     "/api/v1/playlist/preview", response_model=PlaylistPreviewOut, summary="A playlist's entries"
 )
-def preview_playlist(
+async def preview_playlist(
     url: UrlQuery,
     container: ContainerDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, description="Skip entries up to this index.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Skip entries up to this index.")
+    ] = 0,
 ) -> PlaylistPreviewOut:
-    return parents(container).preview(url, limit=limit, offset=offset)
+    parents = container.parents
+
+    def work(cancel: threading.Event) -> PlaylistPreviewOut:  # stops when the client goes away
+        return parents.preview(url, limit=limit, offset=offset, cancel=cancel)
+
+    return await until_disconnected(request, work)
 
 
 @router.post(
@@ -54,18 +65,26 @@ def preview_playlist(
 def download_playlist(
     request: PlaylistDownloadRequest, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
 ) -> ParentOut:
-    job = parents(container).start_playlist(owner, request)
-    return ParentOut.model_validate(detail(container, owner, job, base))
+    job = container.parents.start_playlist(owner, request)
+    return ParentOut.model_validate(job_detail(container, owner, job, base))
 
 
 # -- channels ----------------------------------------------------------------------------------
 @router.get(
     "/api/v1/channel/info", response_model=ChannelInfoOut, summary="A channel and its first entries"
 )
-def channel_info(
-    url: UrlQuery, container: ContainerDep, limit: Annotated[int, Query(ge=1, le=200)] = 30
+async def channel_info(
+    url: UrlQuery,
+    container: ContainerDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
 ) -> ChannelInfoOut:
-    return parents(container).channel_info(url, limit=limit)
+    parents = container.parents
+
+    def work(cancel: threading.Event) -> ChannelInfoOut:
+        return parents.channel_info(url, limit=limit, cancel=cancel)
+
+    return await until_disconnected(request, work)
 
 
 @router.post(
@@ -77,8 +96,8 @@ def channel_info(
 def download_channel(
     request: ChannelDownloadRequest, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
 ) -> ChannelOut:
-    job, report = parents(container).start_channel(owner, request)
-    body = detail(container, owner, job, base)
+    job, report = container.parents.start_channel(owner, request)
+    body = job_detail(container, owner, job, base)
     body["filters"] = report.model_dump(mode="json")
     return ChannelOut.model_validate(body)
 
@@ -93,8 +112,8 @@ def download_channel(
 def download_batch(
     request: BatchDownloadRequest, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
 ) -> BatchOut:
-    job = parents(container).start_batch(owner, request)
-    return BatchOut.model_validate(detail(container, owner, job, base))
+    job = container.parents.start_batch(owner, request)
+    return BatchOut.model_validate(job_detail(container, owner, job, base))
 
 
 # -- reading and cancelling parents, by kind -----------------------------------------------------
@@ -104,14 +123,14 @@ def _add_parent_routes(kind: JobKind, model: type[ParentOut]) -> None:
     def get_parent(
         job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
     ) -> ParentOut:
-        job = parents(container).parent(owner, job_id, kind)
-        return model.model_validate(detail(container, owner, job, base))
+        job = container.parents.parent(owner, job_id, kind)
+        return model.model_validate(job_detail(container, owner, job, base))
 
     def cancel_parent(
         job_id: str, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
     ) -> ParentOut:
-        job = parents(container).cancel(owner, job_id, kind)
-        return model.model_validate(detail(container, owner, job, base))
+        job = container.parents.cancel(owner, job_id, kind)
+        return model.model_validate(job_detail(container, owner, job, base))
 
     router.add_api_route(
         path, get_parent, methods=["GET"], response_model=model,
@@ -139,9 +158,9 @@ def job_items(
     base: BaseUrlDep,
     status: Annotated[JobStatus | None, Query(description="Only items in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ItemsPageOut:
-    page = parents(container).items(
+    page = container.parents.items(
         owner, job_id, limit=limit, offset=offset, statuses=[status] if status else []
     )
     return items_page_out(container, page, base)
@@ -154,7 +173,7 @@ def job_items(
     summary="A ZIP of every finished item, streamed",
 )
 def job_zip(job_id: str, container: ContainerDep, owner: PrincipalDep) -> StreamingResponse:
-    return _zip_response(container, archives(container).plan(owner, job_id))
+    return _zip_response(container, container.archives.plan(owner, job_id))
 
 
 @router.get(
@@ -164,11 +183,11 @@ def job_zip(job_id: str, container: ContainerDep, owner: PrincipalDep) -> Stream
     summary="A ZIP of a parent's finished items through a signed, expiring link",
 )
 def signed_zip(token: str, container: ContainerDep) -> StreamingResponse:
-    return _zip_response(container, archives(container).plan_for_token(token))
+    return _zip_response(container, container.archives.plan_for_token(token))
 
 
 def _zip_response(container: ContainerDep, plan: ZipPlan) -> StreamingResponse:
-    archive = archives(container).open(plan)
+    archive = container.archives.open(plan)
     headers = {
         "Content-Length": str(len(archive)),
         "Content-Disposition": _attachment(plan.name),

@@ -1,8 +1,8 @@
 """The shorts jobs API: start a job from a URL or an upload; shorts fields in the job detail.
 
 Listing, reading, cancelling and retrying are the generic routes in ``jobs.py``; this module
-adds ``POST /api/v1/jobs``, ``POST /api/v1/jobs/upload`` and (via `register_detail`) the
-``video_title``/``transcript``/``generated_clips``... fields of ``GET /api/v1/jobs/{id}``.
+adds ``POST /api/v1/jobs`` and ``POST /api/v1/jobs/upload``; the ``video_title``/``transcript``/
+``generated_clips``... fields of ``GET /api/v1/jobs/{id}`` come from `clipmill.api.shorts_view`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.status import HTTP_201_CREATED
 
-from clipmill.accounts.principal import Principal
 from clipmill.api.deps import ContainerDep, PrincipalDep
-from clipmill.api.presenters import file_url
-from clipmill.bootstrap import Container
 from clipmill.errors import InvalidRequest
-from clipmill.jobs.schemas import JobRecord
-from clipmill.shorts.job_schemas import JobCreate, JobSpec, JobStatusResponse, JobType
-from clipmill.shorts.job_service import ShortsService, StagedUpload
+from clipmill.shorts.job_schemas import JobCreate, JobSpec, JobStatusResponse
+from clipmill.shorts.job_service import StagedUpload
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["shorts"])
 
@@ -48,11 +44,6 @@ _UPLOAD_FORM = {
 }  # fmt: skip
 
 
-def shorts(container: ContainerDep) -> ShortsService:
-    service: ShortsService = container.extras["shorts"]
-    return service
-
-
 @router.post(
     "", response_model=JobStatusResponse, status_code=HTTP_201_CREATED,
     summary="Start a job (full_processing, transcribe_only or download_only) for a URL",
@@ -60,7 +51,7 @@ def shorts(container: ContainerDep) -> ShortsService:
 def create_job(
     request: JobCreate, container: ContainerDep, owner: PrincipalDep
 ) -> JobStatusResponse:
-    return JobStatusResponse.of(shorts(container).create(owner, request))
+    return JobStatusResponse.of(container.shorts.create(owner, request))
 
 
 @router.post(
@@ -71,7 +62,7 @@ def create_job(
 async def create_job_from_upload(
     request: Request, container: ContainerDep, owner: PrincipalDep
 ) -> JobStatusResponse:
-    service = shorts(container)
+    service = container.shorts
     length = request.headers.get("content-length")
     service.check_declared_size(int(length) if length and length.isdigit() else None)
     form = _StreamingForm(service.open_upload)
@@ -187,40 +178,3 @@ class _StreamingForm:
     def _part_end(self) -> None:
         if self._text is not None and self._name:
             self.fields[self._name] = self._text.decode("utf-8", "replace")
-
-
-_SHOWN_AT_TOP = frozenset(
-    {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
-)
-
-
-def shorts_detail(
-    container: Container, owner: Principal, job: JobRecord, base: str
-) -> dict[str, Any]:
-    """The shorts design's result fields of ``GET /api/v1/jobs/{id}``, with signed links."""
-    results = shorts(container).results(job)
-    files = {f.id: f for f in container.jobs.files_of([job.id])[job.id]}
-
-    def link(file_id: str) -> str | None:
-        file = files.get(file_id)
-        return file_url(container, file, base) if file is not None else None
-
-    clips = None
-    if results.generated_clips is not None:
-        clips = [
-            {**clip.model_dump(mode="json"), "assets": {k: link(v) for k, v in clip.assets.items()}}
-            for clip in results.generated_clips
-        ]
-    segments = results.transcript_segments
-    summary = {k: v for k, v in (job.result or {}).items() if k not in _SHOWN_AT_TOP}
-    return {
-        "result": summary or None,  # the big parts are the fields below; not twice
-        "youtube_url": job.source_url,
-        "job_type": JobType.of_kind(job.kind),
-        "video_title": results.video_title or job.title,
-        "transcript": results.transcript,
-        "transcript_segments": [s.model_dump() for s in segments] if segments is not None else None,
-        "transcript_files": {k: link(v) for k, v in results.transcript_files.items()},
-        "analysis_results": results.analysis_results,
-        "generated_clips": clips,
-    }

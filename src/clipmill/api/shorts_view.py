@@ -1,0 +1,47 @@
+"""Shorts and transcribe jobs as the API shows them: the shorts design's result fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clipmill.accounts.principal import Principal
+from clipmill.api.presenters import file_url
+from clipmill.bootstrap import Container
+from clipmill.jobs.schemas import JobRecord
+from clipmill.shorts.job_schemas import JobType
+
+_SHOWN_AT_TOP = frozenset(
+    {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
+)
+
+
+def shorts_detail(
+    container: Container, owner: Principal, job: JobRecord, base: str
+) -> dict[str, Any]:
+    """The shorts design's result fields of ``GET /api/v1/jobs/{id}``, with signed links."""
+    results = container.shorts.results(job)
+    files = {f.id: f for f in container.lifecycle.files_of([job.id])[job.id]}
+
+    def link(file_id: str) -> str | None:
+        file = files.get(file_id)
+        return file_url(container, file, base) if file is not None else None
+
+    clips = None
+    if results.generated_clips is not None:
+        clips = [
+            {**clip.model_dump(mode="json"), "assets": {k: link(v) for k, v in clip.assets.items()}}
+            for clip in results.generated_clips
+        ]
+    segments = results.transcript_segments
+    summary = {k: v for k, v in (job.result or {}).items() if k not in _SHOWN_AT_TOP}
+    return {
+        "result": summary or None,  # the big parts are the fields below; not twice
+        "youtube_url": job.source_url,
+        "job_type": JobType.of_kind(job.kind),
+        "video_title": results.video_title or job.title,
+        "transcript": results.transcript,
+        "transcript_segments": [s.model_dump() for s in segments] if segments is not None else None,
+        "transcript_files": {k: link(v) for k, v in results.transcript_files.items()},
+        "analysis_results": results.analysis_results,
+        "generated_clips": clips,
+    }

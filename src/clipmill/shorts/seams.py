@@ -1,0 +1,72 @@
+"""The seams of the shorts pipeline, as the pipeline's constructor takes them.
+
+* `TranscriberFactory`: a `Transcriber` for the model a job asks for (real: Whisper in a
+  killable child; `clipmill.shorts.testing.FakeTranscribers` for tests);
+* `ClipPlanner`: transcript -> clip plan (real: `clipmill.shorts.plan.plan_clips`);
+* `ClipRanker` (`clipmill.shorts.llm`): the optional re-ranker, or None.
+
+The media fetcher (`clipmill.media.fetcher.MediaFetcher`) is the download pipeline's seam too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from clipmill.config import Settings
+from clipmill.shorts.transcribe import Transcriber, resolve_model
+from clipmill.shorts.transcript import Transcript
+
+if TYPE_CHECKING:  # the planner pulls in scikit-learn; only the analysing stage imports it
+    from clipmill.shorts.clips import ClipPlan, ClipPlanOptions
+    from clipmill.shorts.llm import ClipRanker
+
+
+class TranscriberFactory(Protocol):
+    def check(self, model: str | None) -> None:
+        """Raise `InvalidOption` for a model this server cannot load (before any download)."""
+        ...
+
+    def __call__(self, model: str | None, *, workdir: Path | None = None) -> Transcriber:
+        """A transcriber for ``model`` (None: the server's default); ``workdir`` is the job's,
+        where an isolated transcriber records (and fences) its child process."""
+        ...
+
+
+class ClipPlanner(Protocol):
+    def __call__(
+        self,
+        transcript: Transcript,
+        *,
+        options: ClipPlanOptions | None = None,
+        audio_path: Path | None = None,
+        chapters: Sequence[Any] | None = None,
+        ranker: ClipRanker | None = None,
+    ) -> ClipPlan: ...
+
+
+class WhisperTranscribers:
+    """faster-whisper with the configured local models, each run in a killable child."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check(self, model: str | None) -> None:
+        resolve_model(model, self.settings)
+
+    def __call__(self, model: str | None, *, workdir: Path | None = None) -> Transcriber:
+        from clipmill.shorts.isolated import IsolatedTranscriber
+
+        return IsolatedTranscriber(model, settings=self.settings, workdir=workdir)
+
+
+def default_planner() -> ClipPlanner:
+    """`plan_clips`, imported only when a job reaches the analysing stage."""
+
+    def plan(transcript: Transcript, **kwargs: Any) -> ClipPlan:
+        from clipmill.shorts.plan import plan_clips
+
+        return plan_clips(transcript, **kwargs)
+
+    return plan
