@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from clipmill.errors import Superseded
 from clipmill.jobs.enums import EventType, JobKind, JobStage, JobStatus
@@ -137,7 +138,7 @@ class JobLifecycle:
             session.add(job)
             session.flush()
             for file in files:
-                session.add(StoredFile(job_id=job.id, owner_id=owner_id, **file.model_dump()))
+                _store_file(session, job, file)
             self.store.record(session, job, EventType.CREATED, "Job created.")
             if enqueue:
                 job.status = JobStatus.QUEUED.value
@@ -226,17 +227,11 @@ class JobLifecycle:
             job = repo.get(job_id)
             if attempt is not None:
                 _check_owner(job, attempt)
-            row = StoredFile(
-                job_id=job_id,
-                owner_id=job.owner_id,
-                role=role,
-                key=key,
-                name=name,
-                size=size,
-                content_type=content_type,
+            row = _store_file(
+                session,
+                job,
+                NewFile(role=role, key=key, name=name, size=size, content_type=content_type),
             )
-            session.add(row)
-            session.flush()
             return FileRecord.model_validate(row)
 
     def complete(
@@ -388,6 +383,13 @@ class JobLifecycle:
 def counts_of(repo: JobRepository, parent_id: str) -> ChildCounts:
     by_status = repo.child_status_counts(parent_id)
     return ChildCounts(total=sum(by_status.values()), **by_status)
+
+
+def _store_file(session: Session, job: Job, file: NewFile) -> StoredFile:
+    row = StoredFile(job_id=job.id, owner_id=job.owner_id, **file.model_dump())
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _check_owner(job: Job, attempt: int) -> None:

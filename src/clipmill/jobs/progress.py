@@ -15,7 +15,8 @@ from typing import Any
 
 from clipmill.errors import Superseded
 from clipmill.jobs.enums import EventType, JobStage, JobStatus
-from clipmill.jobs.models import JobLog
+from clipmill.jobs.models import Job, JobLog
+from clipmill.jobs.repository import JobRepository
 from clipmill.jobs.schemas import JobRecord
 from clipmill.jobs.store import JobStore
 from clipmill.observability.redact import redact
@@ -41,11 +42,9 @@ class ProgressReporter:
         progress: float | None = None,
     ) -> None:
         with self.store.tx() as (session, repo):
-            job = repo.get(job_id)
-            if JobStatus(job.status).is_terminal:
+            job = _running(repo, job_id, attempt)
+            if job is None:
                 return
-            if attempt is not None and job.attempts != attempt:
-                raise Superseded("This attempt no longer owns the job.", attempt=attempt)
             job.stage = stage.value
             if progress is not None:
                 job.progress = progress
@@ -76,11 +75,9 @@ class ProgressReporter:
             return
         progress = max(0.0, min(100.0, progress))
         with self.store.tx() as (_s, repo):
-            job = repo.get(job_id)
-            if JobStatus(job.status).is_terminal:
+            job = _running(repo, job_id, attempt)
+            if job is None:
                 return
-            if attempt is not None and job.attempts != attempt:
-                raise Superseded("This attempt no longer owns the job.", attempt=attempt)
             if persist:
                 job.progress, job.progress_info = progress, info
                 if message is not None:
@@ -104,3 +101,13 @@ class ProgressReporter:
         """Drop a finished run's throttling state."""
         with self._lock:
             self._ticks.pop(job_id, None)
+
+
+def _running(repo: JobRepository, job_id: str, attempt: int | None) -> Job | None:
+    """The job, if it still runs (None once it ended); Superseded if another attempt has it."""
+    job = repo.get(job_id)
+    if JobStatus(job.status).is_terminal:
+        return None
+    if attempt is not None and job.attempts != attempt:
+        raise Superseded("This attempt no longer owns the job.", attempt=attempt)
+    return job
