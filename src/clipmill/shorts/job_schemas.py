@@ -68,11 +68,21 @@ class AspectRatio(StrEnum):
 
 
 class CaptionStyle(StrEnum):
-    """How captions are burned into rendered clips (SRT/VTT files are written either way)."""
+    """How captions are burned into rendered clips (SRT/VTT files are written either way).
 
+    Every style shows a few words at a time (about three, or 20 characters) inside the frame's
+    safe area, with the word being spoken highlighted.
+    """
+
+    BOLD = "bold"  #: large white words, thick outline, the spoken word in colour
+    BOXED = "boxed"  #: words on a translucent box, the spoken word in colour
+    MINIMAL = "minimal"  #: small lower-third text, the spoken word brighter
     NONE = "none"  #: no burned-in captions
-    CLASSIC = "classic"  #: white text on a translucent box, a sentence at a time
-    HIGHLIGHT = "highlight"  #: a few words at a time, the spoken word highlighted
+
+    @classmethod
+    def _missing_(cls, value: object) -> CaptionStyle | None:
+        # the names of the first API version
+        return {"highlight": cls.BOLD, "classic": cls.BOXED}.get(str(value).lower())
 
 
 class ShortsOptions(BaseModel):
@@ -107,7 +117,7 @@ class ShortsOptions(BaseModel):
     aspect_ratios: list[AspectRatio] = Field(
         default_factory=lambda: [AspectRatio.VERTICAL], min_length=1, max_length=4
     )
-    caption_style: CaptionStyle = CaptionStyle.HIGHLIGHT
+    caption_style: CaptionStyle = CaptionStyle.BOLD
 
     @model_validator(mode="after")
     def _durations_fit(self) -> ShortsOptions:
