@@ -43,7 +43,7 @@ test-postgres: system-deps install
 
 # A long run of the API fuzz test (make test runs 25 cases per operation).
 fuzz: install
-	CLIPMILL_FUZZ_EXAMPLES=$${CLIPMILL_FUZZ_EXAMPLES:-1000} $(PY) -m pytest -q tests/api/test_fuzz.py
+	CLIPMILL_FUZZ_EXAMPLES=$${CLIPMILL_FUZZ_EXAMPLES:-1000} $(PY) -m pytest -q --timeout=0 tests/api/test_fuzz.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -55,10 +55,14 @@ def _operations(app: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_the_api_answers_within_its_schema(fuzz_app: Any) -> None:
+def test_the_api_answers_within_its_schema(
+    fuzz_app: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every operation, ``EXAMPLES`` generated cases each; a failure names the case to replay."""
     failures: list[str] = []
-    for operation in _operations(fuzz_app):
+    calls = 0
+    operations = _operations(fuzz_app)
+    for operation in operations:
 
         @given(case=operation.as_strategy())
         @settings(
@@ -68,10 +72,14 @@ def test_the_api_answers_within_its_schema(fuzz_app: Any) -> None:
             database=None,
         )
         def check(case: Any) -> None:
+            nonlocal calls
+            calls += 1
             case.call_and_validate(excluded_checks=SEMANTIC)
 
         try:
             check()
         except Exception as exc:  # collect every operation's failure, then report them all
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+    with capsys.disabled():
+        print(f"\nfuzz: {calls} cases over {len(operations)} operations, {len(failures)} failing")
     assert not failures, "\n\n".join(failures)
