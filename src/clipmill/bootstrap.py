@@ -40,12 +40,16 @@ from clipmill.playlists.service import ParentService
 from clipmill.playlists.zipstream import ArchiveService
 from clipmill.queue.base import JobQueue
 from clipmill.queue.local import LocalQueue
+from clipmill.shorts.clip_edits import ClipEditor
 from clipmill.shorts.job_pipeline import ShortsPipeline
 from clipmill.shorts.job_schemas import incoming_dir
 from clipmill.shorts.job_service import ShortsService
 from clipmill.shorts.llm import LlmRanker
+from clipmill.shorts.render.clip import IsolatedRenderer
+from clipmill.shorts.rerender import RenderPipeline
 from clipmill.shorts.seams import (
     ClipPlanner,
+    ClipRenderer,
     TranscriberFactory,
     WhisperTranscribers,
     default_planner,
@@ -80,6 +84,7 @@ class Container:
     parents: ParentService
     archives: ArchiveService
     shorts: ShortsService
+    clip_editor: ClipEditor
     pipelines: dict[JobKind, Pipeline]
     runner: JobRunner
     queue: JobQueue
@@ -148,6 +153,7 @@ def bootstrap(
     fetcher: MediaFetcher | None = None,
     transcribers: TranscriberFactory | None = None,
     planner: ClipPlanner | None = None,
+    renderer: ClipRenderer | None = None,
     extractors: Sequence[ExtractorClass] = (),
     pipelines: Mapping[JobKind, Pipeline] | None = None,
     clock: Clock | None = None,
@@ -185,17 +191,24 @@ def bootstrap(
     downloads = DownloadService(jobs, settings, fetcher)
     transcribers = transcribers or WhisperTranscribers(settings)
     planner = planner or default_planner()
+    renderer = renderer or IsolatedRenderer(settings)
     ranker = LlmRanker.from_settings(settings)
 
     def shorts_pipeline(kind: JobKind) -> ShortsPipeline:
         return ShortsPipeline(
-            kind, fetcher=fetcher, transcribers=transcribers, planner=planner, ranker=ranker
+            kind,
+            fetcher=fetcher,
+            transcribers=transcribers,
+            planner=planner,
+            renderer=renderer,
+            ranker=ranker,
         )
 
     all_pipelines: dict[JobKind, Pipeline] = {
         JobKind.DOWNLOAD: DownloadPipeline(fetcher),
         JobKind.SHORTS: shorts_pipeline(JobKind.SHORTS),
         JobKind.TRANSCRIBE: shorts_pipeline(JobKind.TRANSCRIBE),
+        JobKind.RENDER: RenderPipeline(renderer),
         **ParentPipelines(extractors).as_registry(),
         **(pipelines or {}),
     }
@@ -222,6 +235,7 @@ def bootstrap(
         parents=ParentService(jobs, downloads, settings, extractors=extractors),
         archives=ArchiveService(jobs, lifecycle, storage, signer),
         shorts=ShortsService(jobs, lifecycle, storage, settings, downloads),
+        clip_editor=ClipEditor(jobs, lifecycle, storage, settings),
         pipelines=all_pipelines,
         runner=runner,
         queue=queue,

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     whisper_models: dict[str, Path] = Field(
         default_factory=dict, description="Extra local CTranslate2 model folders by name."
     )
+    render_concurrency: int = Field(
+        2, ge=1, le=16, description="Clips of one shorts job rendered at once (each in a child)."
+    )
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

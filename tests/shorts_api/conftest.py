@@ -20,7 +20,12 @@ from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.media.testing import FakeFetcher
 from clipmill.shorts.seams import ClipPlanner
-from clipmill.shorts.testing import FakeTranscriber, FakeTranscribers, transcript_from_sentences
+from clipmill.shorts.testing import (
+    FakeRenderer,
+    FakeTranscriber,
+    FakeTranscribers,
+    transcript_from_sentences,
+)
 from clipmill.shorts.transcribe import ProgressCallback
 from clipmill.shorts.transcript import Transcript
 from tests.support.containers import make_container, wait_for
@@ -161,6 +166,7 @@ def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..
         planner: ClipPlanner | None = None,
         real_transcribers: bool = False,
         real_fetcher: bool = False,
+        real_renderer: bool = False,
         **settings: Any,
     ) -> ShortsApp:
         transcriber = SlowTranscriber(lecture, delay=delay, hold=hold)
@@ -170,6 +176,7 @@ def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..
             fetcher=None if real_fetcher else FakeFetcher(sources),
             transcribers=None if real_transcribers else FakeTranscribers(transcriber),
             planner=planner,
+            renderer=None if real_renderer else FakeRenderer(),
             **settings,
         )
         container.start(workers=False, sweeper=False)

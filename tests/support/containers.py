@@ -19,7 +19,7 @@ from clipmill.media.fetcher import MediaFetcher
 from clipmill.media.playlists import ExtractorClass
 from clipmill.pipeline.context import JobContext
 from clipmill.pipeline.runner import Pipeline
-from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
+from clipmill.shorts.seams import ClipPlanner, ClipRenderer, TranscriberFactory
 
 
 def database_url_for(data_dir: Path) -> str | None:
@@ -62,6 +62,7 @@ def make_container(
     fetcher: MediaFetcher | None = None,
     transcribers: TranscriberFactory | None = None,
     planner: ClipPlanner | None = None,
+    renderer: ClipRenderer | None = None,
     extractors: Sequence[ExtractorClass] = (),
     clock: Clock | None = None,
     **overrides: Any,
@@ -73,6 +74,7 @@ def make_container(
         fetcher=fetcher,
         transcribers=transcribers,
         planner=planner,
+        renderer=renderer,
         extractors=extractors,
         clock=clock,
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from clipmill.accounts.principal import Principal
 from clipmill.api.presenters import file_url
 from clipmill.bootstrap import Container
 from clipmill.jobs.schemas import JobRecord
-from clipmill.shorts.job_schemas import JobType
+from clipmill.shorts.job_schemas import JobType, PlannedClip
 
 _SHOWN_AT_TOP = frozenset(
     {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
@@ -28,10 +29,7 @@ def shorts_detail(
 
     clips = None
     if results.generated_clips is not None:
-        clips = [
-            {**clip.model_dump(mode="json"), "assets": {k: link(v) for k, v in clip.assets.items()}}
-            for clip in results.generated_clips
-        ]
+        clips = [clip_out(clip, link) for clip in results.generated_clips]
     segments = results.transcript_segments
     summary = {k: v for k, v in (job.result or {}).items() if k not in _SHOWN_AT_TOP}
     return {
@@ -45,3 +43,30 @@ def shorts_detail(
         "analysis_results": results.analysis_results,
         "generated_clips": clips,
     }
+
+
+def clip_out(clip: PlannedClip, link: Callable[[str], str | None]) -> dict[str, Any]:
+    """A clip with signed links: ``assets`` has the captions and the first shape's video and
+    thumbnail at the top (the shorts design's fields) and every shape under ``renditions``."""
+    renditions = [
+        {
+            "aspect_ratio": r.aspect_ratio.value,
+            "video_url": link(r.video),
+            "thumbnail_url": link(r.thumbnail),
+            "width": r.width,
+            "height": r.height,
+            "duration": r.duration,
+            "size": r.size,
+        }
+        for r in clip.renditions
+    ]
+    captions = {k: link(v) for k, v in clip.assets.items()}
+    assets: dict[str, Any] = {
+        **captions,
+        "captions_srt_url": captions.get("srt"),
+        "captions_vtt_url": captions.get("vtt"),
+        **(renditions[0] if renditions else {}),
+        "renditions": renditions,
+    }
+    body = clip.model_dump(mode="json", exclude={"assets", "renditions"})
+    return {**body, "assets": assets}

@@ -14,6 +14,7 @@ class JobKind(StrEnum):
     BATCH = "batch"  #: many URLs given by the user
     SHORTS = "shorts"  #: a long video into short vertical clips
     TRANSCRIBE = "transcribe"  #: transcript and subtitles for a whole video
+    RENDER = "render"  #: one edited clip of a finished shorts job, rendered again
 
     @property
     def is_parent(self) -> bool:
@@ -60,3 +61,4 @@ class EventType(StrEnum):
     STAGE = "stage"
     PROGRESS = "progress"  #: published, throttled, never stored one by one
     LOG = "log"
+    CLIP = "clip"  #: a clip of a finished shorts job changed (edited, re-rendered, removed)

@@ -9,7 +9,7 @@ must stop without touching anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from clipmill.jobs.models import Job, StoredFile, new_id, utcnow
 from clipmill.jobs.repository import JobRepository
 from clipmill.jobs.schemas import ChildCounts, FileRecord, JobPage, JobRecord, NewFile
 from clipmill.jobs.store import JobStore
+from clipmill.storage.base import Storage
 
 #: statuses a user may retry from; processing -> queued is recovery's move, not a user's
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
@@ -155,7 +156,7 @@ class JobLifecycle:
         kind: JobKind,
         options: dict[str, Any],
         *,
-        item_index: int,
+        item_index: int | None,
         source_url: str | None = None,
         title: str | None = None,
     ) -> JobRecord:
@@ -328,9 +329,15 @@ class JobLifecycle:
 
     # -- parents --------------------------------------------------------------------------------
     def child_finished(self, parent_id: str) -> ChildCounts:
-        """Re-count a parent's children; finish the parent when the last one ends."""
+        """Re-count a parent's children; finish the parent when the last one ends.
+
+        Only playlist, channel and batch jobs are parents in this sense; the re-render jobs of a
+        shorts job are its children for ownership and listing, and change nothing here.
+        """
         with self.store.result_lock, self.store.tx() as (_session, repo):
             parent = repo.get(parent_id, lock=True)
+            if not JobKind(parent.kind).is_parent:
+                return ChildCounts()
             counts = counts_of(repo, parent_id)
             if counts.total:
                 parent.progress = round(repo.child_progress_sum(parent_id) / counts.total, 2)
@@ -346,6 +353,38 @@ class JobLifecycle:
             else:
                 self.fail(parent_id, None, "all_items_failed", "No item could be downloaded.")
         return counts
+
+    # -- finished jobs that change (edited clips) -----------------------------------------------
+    def amend_result(
+        self, job_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> bool:
+        """Rewrite a job's result with ``change(result)`` (None: leave it), whatever its status;
+        serialised with every other result merge. Returns whether it changed."""
+        with self.store.result_lock, self.store.tx() as (_s, repo):
+            job = repo.get(job_id, lock=True)
+            changed = change(dict(job.result or {}))
+            if changed is None:
+                return False
+            job.result = changed
+            return True
+
+    def expire_files(self, job_id: str, file_ids: Iterable[str], storage: Storage) -> None:
+        """Delete files of a job from storage now; their rows stay, marked expired."""
+        wanted = set(file_ids)
+        with self.store.tx() as (_session, repo):
+            for row in repo.files(job_id):
+                if row.id in wanted and row.expired_at is None:
+                    storage.delete(row.key)
+                    row.expired_at = utcnow()
+
+    def note(self, job_id: str, message: str, data: dict[str, Any] | None = None) -> None:
+        """Store and publish an event of a job without changing its state (a clip was edited)."""
+        with self.store.tx() as (session, repo):
+            job = repo.get(job_id)
+            self.store.record(session, job, EventType.CLIP, message)
+            record = JobRecord.model_validate(job)
+        self.store.publish(record, EventType.CLIP, message, progress=record.progress,
+                           data=data or {})  # fmt: skip
 
     # -- internals ------------------------------------------------------------------------------
     def _finish(

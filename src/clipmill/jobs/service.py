@@ -139,7 +139,8 @@ class JobService:
         with self._store.tx() as (_session, repo):
             job = repo.get_owned(owner.user_id, job_id)
             status = JobStatus(job.status)
-            retry_children = [c.id for c in repo.children(job_id, RETRYABLE)]
+            is_parent = JobKind(job.kind).is_parent
+            retry_children = [c.id for c in repo.children(job_id, RETRYABLE)] if is_parent else []
         parent_items_only = (
             JobKind(job.kind).is_parent and status is JobStatus.COMPLETED and bool(retry_children)
         )

@@ -10,7 +10,8 @@ Work dir layout (``settings.jobs_dir/<job id>/``)::
     transcript.txt/.srt/.vtt  the whole video's text and subtitles   (transcribing)
     analysis.json         the clip plan: sentences, topics, scores   (analyzing)
     clips.json            the planned clips and their asset files    (generating_clips)
-    clips/<clip id>.srt/.vtt  per-clip subtitles, timed from 0       (generating_clips)
+    clips/<clip id>/r<revision>/  per clip: captions.srt/.vtt (timed from 0), and per shape
+                          a video and a thumbnail (9x16.mp4, 9x16.jpg)   (generating_clips)
 
     outbox/               copies on their way into storage            (finalizing)
 
@@ -138,27 +139,43 @@ def publish(
     store: ArtifactStore,
     items: list[Publication],
     on_progress: Callable[[float], None] | None = None,
+    *,
+    job_id: str | None = None,
 ) -> dict[str, str]:
-    """Store a copy of each artifact; return artifact name -> file id.
+    """Store each artifact; return artifact name -> file id.
 
+    The work dir keeps its own name for every artifact (a retry needs them), and storage gets
+    another: a hard link where both are on one file system, so a clip's video is never copied.
     An artifact stored by an earlier attempt (finalizing failed halfway) keeps its file record
-    and gets fresh bytes, so a retry never lists a file twice.
+    and gets fresh bytes, so a retry never lists a file twice. ``job_id`` stores the files as
+    another job's (a re-render stores an edited clip's files as its shorts job's).
     """
-    stored = {f.key: f for f in ctx.jobs.files_of([ctx.job_id])[ctx.job_id]}
+    target = job_id or ctx.job_id
+    stored = {f.key: f for f in ctx.jobs.files_of([target])[target]}
     outbox = store.path("outbox")
     outbox.mkdir(exist_ok=True)
     ids: dict[str, str] = {}
     for done, item in enumerate(items, start=1):
         ctx.check_cancelled()
         copy = outbox / item.name.replace("/", "-")
-        shutil.copyfile(store.path(item.name), copy)
-        key = f"{ctx.job_id}/{copy.name}"  # the key `JobContext.save_file` gives it
+        copy.unlink(missing_ok=True)
+        try:
+            os.link(store.path(item.name), copy)
+        except OSError:  # another file system, or no hard links
+            shutil.copyfile(store.path(item.name), copy)
+        key = f"{target}/{copy.name}"  # the key `JobContext.save_file` gives it
         if key in stored:
             ctx.storage.put(key, copy, content_type=item.content_type)
             ids[item.name] = stored[key].id
-        else:
+        elif target == ctx.job_id:
             record = ctx.save_file(copy, role=item.role, name=item.download_name,
                                    content_type=item.content_type)  # fmt: skip
+            ids[item.name] = record.id
+        else:
+            size = ctx.storage.put(key, copy, content_type=item.content_type)
+            record = ctx.jobs.add_file(target, None, role=item.role, key=key,
+                                       name=item.download_name, size=size,
+                                       content_type=item.content_type)  # fmt: skip
             ids[item.name] = record.id
         if on_progress is not None:
             on_progress(done / len(items))
@@ -201,10 +218,8 @@ def publish_results(
         items.append(Publication("analysis.json", "analysis", f"{title} - analysis",
                                  _CONTENT_TYPES["json"]))  # fmt: skip
         items.append(Publication("clips.json", "clips", f"{title} - clips", _CONTENT_TYPES["json"]))
-        items += [
-            Publication(name, "clip_subtitles", f"{title} - {clip.clip_id}", _CONTENT_TYPES[fmt])
-            for clip in clips for fmt, name in clip.assets.items()
-        ]  # fmt: skip
+        for clip in clips:
+            items += clip_publications(clip, title)
     ids = publish(ctx, store, items, on_progress)
     results = ShortsResults(
         video_title=title,
@@ -216,13 +231,39 @@ def publish_results(
             for s in transcript.segments
         ],
         analysis_results=analysis_summary(analysis) if analysis is not None else None,
-        generated_clips=[
-            c.model_copy(update={"assets": {fmt: ids[n] for fmt, n in c.assets.items()}})
-            for c in clips
-        ] if with_clips else None,
+        generated_clips=[stored_clip(c, ids) for c in clips] if with_clips else None,
         transcript_files={n.rpartition(".")[2]: ids[n] for n in _TRANSCRIPT_FILES},
     )  # fmt: skip
     return results.model_dump(mode="json", exclude_none=True)
+
+
+def clip_publications(clip: PlannedClip, title: str) -> list[Publication]:
+    """What of a clip reaches storage: its captions, and each shape's video and thumbnail."""
+    named = f"{title} - {clip.title or clip.clip_id}"
+    items = [
+        Publication(name, "clip_subtitles", named, _CONTENT_TYPES[fmt])
+        for fmt, name in clip.assets.items()
+    ]
+    for r in clip.renditions:
+        shape = r.aspect_ratio.value.replace(":", "x")
+        items.append(Publication(r.video, "clip_video", f"{named} ({shape})", "video/mp4"))
+        items.append(
+            Publication(r.thumbnail, "clip_thumbnail", f"{named} ({shape})", "image/jpeg")
+        )
+    return items
+
+
+def stored_clip(clip: PlannedClip, ids: dict[str, str]) -> PlannedClip:
+    """A clip of clips.json with its artifact names replaced by the stored files' ids."""
+    return clip.model_copy(
+        update={
+            "assets": {fmt: ids[name] for fmt, name in clip.assets.items()},
+            "renditions": [
+                r.model_copy(update={"video": ids[r.video], "thumbnail": ids[r.thumbnail]})
+                for r in clip.renditions
+            ],
+        }
+    )
 
 
 def analysis_summary(analysis: dict[str, Any]) -> dict[str, Any]:

@@ -14,17 +14,19 @@ that fail on purpose; production code has no such flags.
 
 from __future__ import annotations
 
-import re
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
+from clipmill.cancellation import CancelSignal
 from clipmill.jobs.enums import JobKind, JobStage
 from clipmill.media.fetcher import MediaFetcher
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore, publish_results
 from clipmill.shorts.job_run import JobRun, ShortsSeams, StageProgress
 from clipmill.shorts.job_schemas import PlannedClip, ShortsJobOptions
-from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
+from clipmill.shorts.seams import ClipPlanner, ClipRenderer, TranscriberFactory
 from clipmill.shorts.sources import fetch_source
 
 if TYPE_CHECKING:
@@ -36,12 +38,12 @@ S = JobStage
 #: stage -> share of the job's 0-100 progress; transcription dominates on real media
 SHORTS_STAGES = (
     (S.INITIALIZING, 1),
-    (S.DOWNLOADING, 15),
-    (S.EXTRACTING_AUDIO, 4),
-    (S.TRANSCRIBING, 55),
-    (S.ANALYZING, 12),
-    (S.GENERATING_CLIPS, 8),
-    (S.FINALIZING, 5),
+    (S.DOWNLOADING, 12),
+    (S.EXTRACTING_AUDIO, 3),
+    (S.TRANSCRIBING, 45),
+    (S.ANALYZING, 5),
+    (S.GENERATING_CLIPS, 30),
+    (S.FINALIZING, 4),
 )
 TRANSCRIBE_STAGES = (
     (S.INITIALIZING, 1),
@@ -57,10 +59,9 @@ _MESSAGES = {
     S.EXTRACTING_AUDIO: "Extracting the audio.",
     S.TRANSCRIBING: "Transcribing.",
     S.ANALYZING: "Finding the moments worth clipping.",
-    S.GENERATING_CLIPS: "Writing the clips' subtitles.",
+    S.GENERATING_CLIPS: "Rendering the clips.",
     S.FINALIZING: "Storing the results.",
 }
-_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ShortsPipeline:
@@ -73,13 +74,14 @@ class ShortsPipeline:
         fetcher: MediaFetcher,
         transcribers: TranscriberFactory,
         planner: ClipPlanner,
+        renderer: ClipRenderer,
         ranker: ClipRanker | None = None,
     ) -> None:
         if kind not in (JobKind.SHORTS, JobKind.TRANSCRIBE):
             raise ValueError(f"no shorts pipeline for {kind.value}")
         self.kind = kind
         self.stages = SHORTS_STAGES if kind is JobKind.SHORTS else TRANSCRIBE_STAGES
-        self.seams = ShortsSeams(fetcher, transcribers, planner, ranker)
+        self.seams = ShortsSeams(fetcher, transcribers, planner, renderer, ranker)
 
     def __call__(self, ctx: JobContext) -> None:
         run = JobRun(
@@ -184,25 +186,69 @@ def _analyze(run: JobRun) -> list[str]:
 
 
 def _generate_clips(run: JobRun) -> list[str]:
-    """Per-clip SRT/VTT timed from the clip's start; video rendering comes in a later stage."""
-    from clipmill.shorts.subtitles import clip_subtitles, to_srt, to_vtt
+    """Each planned clip's captions and, per shape, its video and thumbnail.
+
+    Clips render ``render_concurrency`` at a time (each in its own killable child); a retry
+    renders only what is missing, because the renderer keeps the shapes it finished.
+    """
+    from clipmill.shorts.clip_files import clip_artifacts, safe_clip_id, write_clip_files
 
     analysis, transcript = run.store.read_json("analysis.json"), run.transcript()
-    planned = [PlannedClip.model_validate(c) for c in analysis.get("clips", [])]
-    clips: list[dict[str, Any]] = []
-    files: list[str] = []
-    for index, clip in enumerate(planned, start=1):
-        run.ctx.check_cancelled()
-        name = clip.clip_id if _SAFE_ID.fullmatch(clip.clip_id) else f"clip-{index:02d}"
-        cues = clip_subtitles(transcript, clip.start_time, clip.end_time)
-        assets = {"srt": f"clips/{name}.srt", "vtt": f"clips/{name}.vtt"}
-        run.store.write_text(assets["srt"], to_srt(cues))
-        run.store.write_text(assets["vtt"], to_vtt(cues))
-        files += assets.values()
-        clips.append(clip.model_copy(update={"assets": assets}).model_dump(mode="json"))
-        run.progress.report(index / len(planned))
-    run.store.write_json("clips.json", {"ranked_by": analysis.get("ranked_by"), "clips": clips})
+    planned = [
+        clip.model_copy(update={"clip_id": safe_clip_id(clip.clip_id, number)})
+        for number, clip in enumerate(
+            (PlannedClip.model_validate(c) for c in analysis.get("clips", [])), start=1
+        )
+    ]
+    source = run.store.path(run.metadata().media_file)
+    shares = [0.0] * len(planned)
+    lock = threading.Lock()
+    stop = _Stop(run.ctx.cancel)
+
+    def render(index: int, clip: PlannedClip) -> PlannedClip:
+        def report(fraction: float) -> None:
+            with lock:
+                shares[index] = fraction
+                done = sum(shares) / len(shares)
+            run.progress.report(done, f"Rendering clip {index + 1} of {len(planned)}.")
+
+        return write_clip_files(
+            clip, store=run.store, transcript=transcript, source=source,
+            options=run.options.shorts, renderer=run.seams.renderer, cancel=stop,
+            on_progress=report,
+        )  # fmt: skip
+
+    clips: list[PlannedClip] = []
+    if planned:
+        workers = max(1, min(run.ctx.settings.render_concurrency, len(planned)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="clipmill-render") as pool:
+            futures = [pool.submit(render, i, clip) for i, clip in enumerate(planned)]
+            try:
+                clips = [future.result() for future in futures]
+            except BaseException:
+                stop.set()  # one clip failed or the job was cancelled: the others stop too
+                raise
+    files = [name for clip in clips for name in clip_artifacts(clip)]
+    run.store.write_json(
+        "clips.json",
+        {"ranked_by": analysis.get("ranked_by"),
+         "clips": [c.model_dump(mode="json") for c in clips]},
+    )  # fmt: skip
     return [*files, "clips.json"]
+
+
+class _Stop:
+    """The job's cancel signal, or a stop of our own when a sibling render failed."""
+
+    def __init__(self, cancel: CancelSignal) -> None:
+        self._cancel = cancel
+        self._own = threading.Event()
+
+    def set(self) -> None:
+        self._own.set()
+
+    def is_set(self) -> bool:
+        return self._own.is_set() or self._cancel.is_set()
 
 
 def _finalize(run: JobRun) -> list[str]:

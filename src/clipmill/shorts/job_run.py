@@ -11,7 +11,7 @@ from clipmill.media.fetcher import MediaFetcher
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import ShortsJobOptions, SourceMetadata
-from clipmill.shorts.seams import ClipPlanner, TranscriberFactory
+from clipmill.shorts.seams import ClipPlanner, ClipRenderer, TranscriberFactory
 from clipmill.shorts.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class ShortsSeams:
     fetcher: MediaFetcher
     transcribers: TranscriberFactory
     planner: ClipPlanner
+    renderer: ClipRenderer
     ranker: ClipRanker | None
 
 

@@ -67,6 +67,20 @@ class AspectRatio(StrEnum):
     LANDSCAPE = "16:9"  #: the source shape, cut only
 
 
+def frame_size(aspect: AspectRatio, resolution: Resolution) -> tuple[int, int]:
+    """(width, height) of a rendered clip: the resolution names the short side (1080p gives
+    1080x1920 for 9:16, 1080x1080, 1080x1350 for 4:5 and 1920x1080 for 16:9)."""
+    short = int(resolution.value.removesuffix("p"))
+    across, down = (int(n) for n in aspect.value.split(":"))
+    if across <= down:
+        return short, _even(short * down / across)
+    return _even(short * across / down), short
+
+
+def _even(value: float) -> int:
+    return int(round(value / 2) * 2)
+
+
 class CaptionStyle(StrEnum):
     """How captions are burned into rendered clips (SRT/VTT files are written either way).
 
@@ -243,8 +257,22 @@ class JobStatusResponse(BaseModel):
         )
 
 
+class Rendition(BaseModel):
+    """One rendered shape of a clip. In clips.json ``video``/``thumbnail`` are artifact names;
+    in a job's result they are file ids."""
+
+    aspect_ratio: AspectRatio
+    video: str
+    thumbnail: str
+    width: int
+    height: int
+    duration: float
+    size: int
+
+
 class PlannedClip(BaseModel):
-    """The clip metadata contract, as clips.json stores it (asset values are artifact names)."""
+    """The clip metadata contract, as clips.json stores it (asset values are artifact names;
+    in a job's result they are file ids)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -259,7 +287,17 @@ class PlannedClip(BaseModel):
     tags: list[str] = []
     hashtags: list[str] = []
     reason: str | None = None
-    assets: dict[str, str] = Field(default_factory=dict)
+    assets: dict[str, str] = Field(
+        default_factory=dict, description="srt and vtt: the clip's captions as files."
+    )
+    renditions: list[Rendition] = Field(default_factory=list)
+    caption_style: CaptionStyle | None = Field(
+        default=None, description="This clip's style when an edit changed it; else the job's."
+    )
+    aspect_ratios: list[AspectRatio] | None = Field(
+        default=None, description="This clip's shapes when an edit changed them; else the job's."
+    )
+    revision: int = Field(default=0, description="Raised by every edit that re-renders it.")
 
 
 class TranscriptSegmentOut(BaseModel):

@@ -3,20 +3,25 @@
 * `TranscriberFactory`: a `Transcriber` for the model a job asks for (real: Whisper in a
   killable child; `clipmill.shorts.testing.FakeTranscribers` for tests);
 * `ClipPlanner`: transcript -> clip plan (real: `clipmill.shorts.plan.plan_clips`);
-* `ClipRanker` (`clipmill.shorts.llm`): the optional re-ranker, or None.
+* `ClipRanker` (`clipmill.shorts.llm`): the optional re-ranker, or None;
+* `ClipRenderer`: a planned clip into finished videos and thumbnails, one per shape (real:
+  `clipmill.shorts.render.clip.IsolatedRenderer`, in a killable child; `FakeRenderer` in tests).
 
 The media fetcher (`clipmill.media.fetcher.MediaFetcher`) is the download pipeline's seam too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
+from clipmill.shorts.job_schemas import AspectRatio, CaptionStyle, Resolution
 from clipmill.shorts.transcribe import Transcriber, resolve_model
-from clipmill.shorts.transcript import Transcript
+from clipmill.shorts.transcript import Transcript, Word
 
 if TYPE_CHECKING:  # the planner pulls in scikit-learn; only the analysing stage imports it
     from clipmill.shorts.clips import ClipPlan, ClipPlanOptions
@@ -44,6 +49,52 @@ class ClipPlanner(Protocol):
         chapters: Sequence[Any] | None = None,
         ranker: ClipRanker | None = None,
     ) -> ClipPlan: ...
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One clip to render in every shape it asks for."""
+
+    source: Path
+    """The source video (the job's downloaded or uploaded media)."""
+    clip_id: str
+    start: float
+    end: float
+    words: tuple[Word, ...]
+    """The transcript's words inside the clip, with times in the source."""
+    aspect_ratios: tuple[AspectRatio, ...]
+    caption_style: CaptionStyle
+    resolution: Resolution
+    output_dir: Path
+    """Where the files go (one dir per clip revision, inside the job's work dir)."""
+    workdir: Path
+    """The job's work dir, where a rendering child process is recorded (and fenced)."""
+
+
+@dataclass(frozen=True)
+class RenderedClip:
+    """One shape of a rendered clip, as files in ``RenderRequest.output_dir``."""
+
+    aspect_ratio: AspectRatio
+    video: Path
+    thumbnail: Path
+    width: int
+    height: int
+    duration: float
+    size: int
+
+
+class ClipRenderer(Protocol):
+    def render(
+        self,
+        request: RenderRequest,
+        *,
+        cancel: CancelSignal,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> list[RenderedClip]:
+        """Render every shape of the clip (resuming: shapes already rendered with the same
+        request are kept); ``on_progress`` gets 0..1."""
+        ...
 
 
 class WhisperTranscribers:

@@ -7,11 +7,14 @@ plain text, for unit tests and the analysis benchmark.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from clipmill.cancellation import CancelSignal
 from clipmill.errors import BrokenMedia, JobCancelled
+from clipmill.shorts.job_schemas import frame_size
+from clipmill.shorts.seams import RenderedClip, RenderRequest
 from clipmill.shorts.transcribe import ProgressCallback, Transcriber
 from clipmill.shorts.transcript import Segment, Transcript, Word
 
@@ -87,3 +90,43 @@ class FakeTranscribers:
 
     def __call__(self, model: str | None, *, workdir: Path | None = None) -> Transcriber:
         return self.transcriber
+
+
+class FakeRenderer:
+    """A `ClipRenderer` that writes placeholder files at once (for API and pipeline tests that
+    are not about the pictures); ``calls`` records each request, ``hold`` pauses renders."""
+
+    def __init__(self, hold: threading.Event | None = None) -> None:
+        self.calls: list[RenderRequest] = []
+        self.hold = hold
+
+    def render(
+        self,
+        request: RenderRequest,
+        *,
+        cancel: CancelSignal,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> list[RenderedClip]:
+        self.calls.append(request)
+        request.output_dir.mkdir(parents=True, exist_ok=True)
+        out = []
+        for number, aspect in enumerate(request.aspect_ratios, start=1):
+            while self.hold is not None and not self.hold.wait(0.02):
+                if cancel.is_set():
+                    raise JobCancelled("render cancelled")
+            if cancel.is_set():
+                raise JobCancelled("render cancelled")
+            stem = aspect.value.replace(":", "x")
+            video, thumbnail = (
+                request.output_dir / f"{stem}.mp4",
+                request.output_dir / f"{stem}.jpg",
+            )
+            video.write_bytes(f"fake {request.clip_id} {aspect.value} video".encode())
+            thumbnail.write_bytes(b"\xff\xd8\xff fake thumbnail")
+            width, height = frame_size(aspect, request.resolution)
+            duration = round(request.end - request.start, 3)
+            size = video.stat().st_size
+            out.append(RenderedClip(aspect, video, thumbnail, width, height, duration, size))
+            if on_progress is not None:
+                on_progress(number / len(request.aspect_ratios))
+        return out

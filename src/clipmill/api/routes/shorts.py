@@ -13,14 +13,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
-from starlette.status import HTTP_201_CREATED
+from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from clipmill.api.deps import ContainerDep, PrincipalDep
+from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
+from clipmill.api.presenters import file_url
+from clipmill.api.shorts_view import clip_out
+from clipmill.bootstrap import Container
 from clipmill.errors import InvalidRequest
+from clipmill.shorts.clip_edits import ClipAdd, ClipChange, ClipEdit
 from clipmill.shorts.job_schemas import JobCreate, JobSpec, JobStatusResponse
 from clipmill.shorts.job_service import StagedUpload
 
@@ -178,3 +183,55 @@ class _StreamingForm:
     def _part_end(self) -> None:
         if self._text is not None and self._name:
             self.fields[self._name] = self._text.decode("utf-8", "replace")
+
+
+# -- editing the clips of a finished job -------------------------------------------------------
+class ClipChangeOut(BaseModel):
+    clip: dict[str, Any] = Field(description="The clip as it will be once rendered.")
+    render_job_id: str | None = Field(
+        default=None, description="The job rendering it (follow it at /ws/{id}); null: no render."
+    )
+
+
+def _change_out(container: Container, job_id: str, change: ClipChange, base: str) -> ClipChangeOut:
+    files = {f.id: f for f in container.lifecycle.files_of([job_id])[job_id]}
+
+    def link(file_id: str) -> str | None:
+        file = files.get(file_id)
+        return file_url(container, file, base) if file is not None else None
+
+    return ClipChangeOut(clip=clip_out(change.clip, link), render_job_id=change.render_job_id)
+
+
+@router.patch(
+    "/{job_id}/clips/{clip_id}", response_model=ClipChangeOut,
+    summary="Edit a clip (times snap to words); a new picture renders as its own job",
+)  # fmt: skip
+def edit_clip(
+    job_id: str, clip_id: str, edit: ClipEdit, container: ContainerDep, owner: PrincipalDep,
+    base: BaseUrlDep,
+) -> ClipChangeOut:  # fmt: skip
+    change = container.clip_editor.edit(owner, job_id, clip_id, edit)
+    return _change_out(container, job_id, change, base)
+
+
+@router.post(
+    "/{job_id}/clips", response_model=ClipChangeOut, status_code=HTTP_202_ACCEPTED,
+    summary="Add a clip from a span of the video (times snap to words)",
+)  # fmt: skip
+def add_clip(
+    job_id: str, new: ClipAdd, container: ContainerDep, owner: PrincipalDep, base: BaseUrlDep
+) -> ClipChangeOut:
+    change = container.clip_editor.add(owner, job_id, new)
+    return _change_out(container, job_id, change, base)
+
+
+@router.delete(
+    "/{job_id}/clips/{clip_id}", status_code=HTTP_204_NO_CONTENT, response_class=Response,
+    summary="Remove a clip and its files",
+)  # fmt: skip
+def delete_clip(
+    job_id: str, clip_id: str, container: ContainerDep, owner: PrincipalDep
+) -> Response:
+    container.clip_editor.delete(owner, job_id, clip_id)
+    return Response(status_code=HTTP_204_NO_CONTENT)
