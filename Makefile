@@ -7,13 +7,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-postgres fuzz system-deps venv install lint bench clean
 
-# Debian packages: ffmpeg for media, espeak-ng for the test talk. Installed only when we are root
+# Debian packages: ffmpeg for media, espeak-ng for the test talk, fonts-dejavu-core for the
+# burned-in captions (libass draws them in DejaVu Sans). Installed only when we are root
 # on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  missing=""; \
 	  command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
 	  command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	  if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi; \

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.fixtures_media",
     "tests.support.fixtures_talk",
     "tests.support.fixtures_feeds",
+    "tests.support.fixtures_face",
 ]

@@ -154,9 +154,8 @@ class ShortsApp:
         return held + sorted(settings.files_dir.glob("*/upload/*"))
 
 
-@pytest.fixture
-def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..., ShortsApp]]:
-    """Build a ShortsApp; settings overrides as keyword arguments."""
+def _app_factory(root: Path, lecture: Transcript) -> Iterator[Callable[..., ShortsApp]]:
+    """Yields ``make(**choices_and_settings) -> ShortsApp``; stops every app it made after."""
     built: list[tuple[Container, TestClient]] = []
 
     def make(
@@ -172,7 +171,7 @@ def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..
         transcriber = SlowTranscriber(lecture, delay=delay, hold=hold)
         sources: dict[str, Path] = {}
         container = make_container(
-            tmp_path / f"data{len(built)}",
+            root / f"data{len(built)}",
             fetcher=None if real_fetcher else FakeFetcher(sources),
             transcribers=None if real_transcribers else FakeTranscribers(transcriber),
             planner=planner,
@@ -189,6 +188,20 @@ def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..
     for container, client in built:
         client.__exit__(None, None, None)
         container.stop()
+
+
+@pytest.fixture
+def make_shorts_app(tmp_path: Path, lecture: Transcript) -> Iterator[Callable[..., ShortsApp]]:
+    """Build a ShortsApp; settings overrides as keyword arguments."""
+    yield from _app_factory(tmp_path, lecture)
+
+
+@pytest.fixture(scope="module")
+def make_module_app(
+    tmp_path_factory: pytest.TempPathFactory, lecture: Transcript
+) -> Iterator[Callable[..., ShortsApp]]:
+    """`make_shorts_app` for apps that several tests of a module share."""
+    yield from _app_factory(tmp_path_factory.mktemp("apps"), lecture)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from clipmill.cancellation import CancelSignal
 from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import (
     AspectRatio,
-    CaptionStyle,
     PlannedClip,
     Rendition,
     ShortsOptions,
@@ -65,8 +64,8 @@ def write_clip_files(
         aspect_ratios=shapes,
         caption_style=clip.caption_style or options.caption_style,
         resolution=options.resolution,
+        framing=options.framing,
         output_dir=store.path(folder),
-        workdir=store.root,
     )
     rendered = renderer.render(request, cancel=cancel, on_progress=on_progress)
     renditions = [
@@ -100,10 +99,6 @@ def safe_clip_id(candidate: str, number: int) -> str:
 def shape_label(aspect: AspectRatio) -> str:
     """``9:16`` -> ``9x16``: a shape as it may appear in a file name."""
     return aspect.value.replace(":", "x")
-
-
-def style_of(clip: PlannedClip, options: ShortsOptions) -> CaptionStyle:
-    return clip.caption_style or options.caption_style
 
 
 def _artifact(store: ArtifactStore, path: Path) -> str:

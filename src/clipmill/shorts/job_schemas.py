@@ -67,6 +67,14 @@ class AspectRatio(StrEnum):
     LANDSCAPE = "16:9"  #: the source shape, cut only
 
 
+class Framing(StrEnum):
+    """How a clip's picture is made from a wider source."""
+
+    FOLLOW = "follow"  #: a window that follows the main face (the speaker, when it can tell)
+    FIT = "fit"  #: the whole frame over a blurred, scaled copy of itself (no crop)
+    CENTER = "center"  #: a fixed window in the middle
+
+
 def frame_size(aspect: AspectRatio, resolution: Resolution) -> tuple[int, int]:
     """(width, height) of a rendered clip: the resolution names the short side (1080p gives
     1080x1920 for 9:16, 1080x1080, 1080x1350 for 4:5 and 1920x1080 for 16:9)."""
@@ -132,6 +140,10 @@ class ShortsOptions(BaseModel):
         default_factory=lambda: [AspectRatio.VERTICAL], min_length=1, max_length=4
     )
     caption_style: CaptionStyle = CaptionStyle.BOLD
+    framing: Framing = Field(
+        default=Framing.FOLLOW,
+        description="follow the speaker's face, fit the whole frame, or centre.",
+    )
 
     @model_validator(mode="after")
     def _durations_fit(self) -> ShortsOptions:

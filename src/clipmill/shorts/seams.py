@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from clipmill.cancellation import CancelSignal
 from clipmill.config import Settings
-from clipmill.shorts.job_schemas import AspectRatio, CaptionStyle, Resolution
+from clipmill.shorts.job_schemas import AspectRatio, CaptionStyle, Framing, Resolution
 from clipmill.shorts.transcribe import Transcriber, resolve_model
 from clipmill.shorts.transcript import Transcript, Word
 
@@ -65,10 +65,10 @@ class RenderRequest:
     aspect_ratios: tuple[AspectRatio, ...]
     caption_style: CaptionStyle
     resolution: Resolution
+    framing: Framing
     output_dir: Path
-    """Where the files go (one dir per clip revision, inside the job's work dir)."""
-    workdir: Path
-    """The job's work dir, where a rendering child process is recorded (and fenced)."""
+    """Where the files go (one dir per clip revision, inside the job's work dir); a rendering
+    child process is recorded (and fenced) there."""
 
 
 @dataclass(frozen=True)

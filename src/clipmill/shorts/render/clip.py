@@ -46,7 +46,8 @@ class IsolatedRenderer:
             (request,),
             cancel=cancel,
             on_message=relay,
-            workdir=request.workdir,
+            # fenced per clip: two clips render at once, and each must not kill the other
+            workdir=request.output_dir,
         )
         assert isinstance(result, list)
         return result
@@ -67,16 +68,14 @@ def render_shapes(
     out: list[RenderedClip] = []
     count = len(request.aspect_ratios)
     for number, aspect in enumerate(request.aspect_ratios):
+
+        def shape_progress(fraction: float, number: int = number) -> None:
+            if on_progress is not None:
+                on_progress((number + fraction) / count)
+
         done = _reusable(request, aspect)
         if done is None:
-            done = composer.render(
-                aspect,
-                on_progress=(
-                    None
-                    if on_progress is None
-                    else lambda f, n=number: on_progress((n + f) / count)
-                ),
-            )
+            done = composer.render(aspect, on_progress=shape_progress)
             _remember(request, done)
         out.append(done)
         if on_progress is not None:
@@ -94,6 +93,7 @@ def _fingerprint(request: RenderRequest, aspect: AspectRatio) -> str:
         "aspect": aspect.value,
         "style": request.caption_style.value,
         "resolution": request.resolution.value,
+        "framing": request.framing.value,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
