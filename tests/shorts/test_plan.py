@@ -145,3 +145,47 @@ def test_bad_options_are_invalid_option(options: dict[str, float]) -> None:
     with pytest.raises(InvalidOption) as caught:
         ClipPlanOptions(**options)  # type: ignore[arg-type]
     assert caught.value.code == "invalid_option"
+
+
+def test_candidates_keep_a_lead_in_with_its_payoff() -> None:
+    texts = ["One.", "Two.", "Here is the shocking part:", "Most people never do it.", "Five."]
+    sentences = [
+        Sentence(i, i * 5.0, i * 5.0 + 4.5, text, (), 0.5, 0.5) for i, text in enumerate(texts)
+    ]
+    topics = [topic(0, sentences, 0, 4)]
+    options = ClipPlanOptions(clip_duration=10, min_clip_duration=4, max_clip_duration=20)
+
+    spans = generate_candidates(sentences, topics, options)
+
+    assert spans
+    assert not [s for s in spans if s.first == 3], "starts after the lead-in"
+    assert not [s for s in spans if s.last == 2], "ends on the lead-in"
+    assert [s for s in spans if s.first == 2 and s.last >= 3]
+
+
+def test_candidates_never_end_on_a_sentence_that_opens_a_topic() -> None:
+    texts = ["Pasta is easy.", "Boil water.", "Now let's talk about hiking.", "Boots matter."]
+    sentences = [
+        Sentence(i, i * 5.0, i * 5.0 + 4.5, text, (), 0.5, 0.5) for i, text in enumerate(texts)
+    ]
+    topics = [topic(0, sentences, 0, 3)]  # the segmentation missed the change
+    options = ClipPlanOptions(clip_duration=10, min_clip_duration=4, max_clip_duration=20)
+
+    spans = generate_candidates(sentences, topics, options)
+
+    assert not [s for s in spans if s.last == 2 and s.first < 2]
+
+
+def test_candidates_do_not_stop_before_a_sentence_that_carries_on() -> None:
+    # Whisper put a full stop at the pause before "and since then..."
+    texts = ["Pasta is easy.", "My neighbour showed me how.", "And since then it works.", "Eat."]
+    sentences = [
+        Sentence(i, i * 5.0, i * 5.0 + 4.5, text, (), 0.5, 0.5) for i, text in enumerate(texts)
+    ]
+    topics = [topic(0, sentences, 0, 3)]
+    options = ClipPlanOptions(clip_duration=10, min_clip_duration=4, max_clip_duration=20)
+
+    spans = generate_candidates(sentences, topics, options)
+
+    assert not [s for s in spans if s.last == 1]
+    assert [s for s in spans if s.last == 2]

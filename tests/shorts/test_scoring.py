@@ -144,3 +144,29 @@ def test_score_is_the_documented_weighted_sum() -> None:
     assert 0.0 <= scored.score <= 1.0
     assert set(scored.notes) == set(SubScore)
     assert scored.reason(weights).startswith("Strongest: hook")
+
+
+def test_a_lead_in_is_a_hook_judged_with_its_payoff() -> None:
+    alone = hook_cues("Here is the shocking part:")
+    with_payoff = hook_cues("Here is the shocking part:", "most people never clean the filter.")
+
+    assert with_payoff.teaser and with_payoff.strong_claim
+    assert with_payoff.score > alone.score
+    assert "lead-in" in with_payoff.describe()
+
+
+def test_a_surprising_claim_counts_more_than_an_emphatic_word() -> None:
+    assert hook_cues("Most people get the sauce completely wrong.").score >= 0.45
+    assert hook_cues("Always salt the water.").score < 0.3
+
+
+def test_a_span_opening_on_a_lead_in_scores_the_payoff_too() -> None:
+    # the recogniser wrote the colon as a full stop, so the lead-in is a sentence of its own
+    scorer = make_scorer(
+        ["And here is the secret.", "Nobody tells you to salt the water.", "Then boil it."]
+    )
+
+    span = span_of(scorer.sentences, 0, 2)
+
+    assert scorer.hook(span) >= 0.9
+    assert scorer.completeness(span) > 0.9  # "And here is..." does not dangle

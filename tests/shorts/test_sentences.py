@@ -73,3 +73,34 @@ def test_times_and_pauses_come_from_the_words() -> None:
 
 def test_no_words_means_no_sentences() -> None:
     assert split_sentences([]) == []
+
+
+def test_unpunctuated_run_splits_where_the_audio_pauses_before_a_capital() -> None:
+    # Whisper sometimes returns a whole window without punctuation, words back to back
+    text = (
+        "Today I want to share a few ideas about singing Here is the thing nobody tells you "
+        "Most people never hum the note and that is why the voice fails Always sing softly"
+    )
+    words, cursor = [], 0.0
+    for token in text.split():
+        words.append(Word(cursor, cursor + 0.35, token))
+        cursor += 0.35
+    starts = {i for i, w in enumerate(words) if w.text in {"Here", "Most", "Always"}}
+    heard = [0.3 if i + 1 in starts else 0.0 for i in range(len(words) - 1)]
+
+    sentences = split_sentences(words, heard_pauses=heard)
+
+    assert [s.words[0].text for s in sentences] == ["Today", "Here", "Most", "Always"]
+    assert sentences[0].text.endswith("singing")
+
+
+def test_a_capitalised_word_without_a_pause_does_not_split() -> None:
+    words, cursor = [], 0.0
+    for token in ("we drove to Paris and then on to Lyon " * 6).split():
+        words.append(Word(cursor, cursor + 0.35, token))
+        cursor += 0.35
+
+    sentences = split_sentences(words, heard_pauses=[0.0] * (len(words) - 1))
+
+    assert all(s.words[0].text != "Paris" for s in sentences)
+    assert all(s.duration <= 20.0 for s in sentences)

@@ -72,3 +72,47 @@ def test_depth_is_measured_from_the_peaks_on_both_sides() -> None:
     depths = depth_scores(np.array([0.5, 0.2, 0.6, 0.6, 0.1, 0.3]))
 
     assert np.allclose(depths, [0.0, 0.7, 0.0, 0.0, 0.7, 0.0])
+
+
+SHORT_TALK = [
+    "Today we cook a plate of pasta.",
+    "Boil the pasta in salted water.",
+    "Stir the pasta so it does not stick.",
+    "Next, drain the pasta and add the sauce.",
+    "Now let's talk about the garden.",
+    "Tomatoes need sun and water every day.",
+    "Pull the weeds between the rows.",
+    "Feed the soil with compost in spring.",
+    "The last topic is your bicycle.",
+    "Pump the tires before every ride.",
+    "Oil the chain once a month.",
+    "Check the brakes before a long trip.",
+]
+
+
+def test_a_short_talk_is_split_where_the_speaker_announces_topics() -> None:
+    # twelve sentences in 50 s, three topics: too few for word overlap alone
+    transcript = transcript_from_sentences(SHORT_TALK, word_duration=0.5)
+
+    assert [first for first, _ in topics_of(transcript)] == [0, 4, 8]
+
+
+def test_a_step_that_starts_with_next_or_finally_stays_in_its_topic() -> None:
+    steps = [
+        "Boil the pasta water with salt.",
+        "Pasta needs a big pot of water.",
+        "Next, stir the pasta in the water.",
+        "Salt the pasta water well.",
+        "Finally, drain the pasta and keep some water.",
+        "Serve the pasta with the sauce.",
+    ]
+
+    assert topics_of(transcript_from_sentences(steps)) == [(0, 5)]
+
+
+def test_a_lead_in_and_its_payoff_are_never_split() -> None:
+    texts = [*SHORT_TALK[:4], "Here is the surprising part:", *SHORT_TALK[5:]]
+
+    starts = [first for first, _ in topics_of(transcript_from_sentences(texts, word_duration=0.5))]
+
+    assert 5 not in starts

@@ -4,6 +4,8 @@ Each sentence is rendered on its own, its leading and trailing silence trimmed, 
 sentences are joined with known pauses. So the true start and end of every sentence is measured
 from the samples we concatenate, not guessed from a speaking rate. Three topics use clearly
 different vocabularies; one sentence per topic is a planted "hook" that opens a clip-sized span.
+``tests/support/talks.py`` composes many more scripts (voices, lengths, topic counts) and
+renders them through ``build_talk`` too.
 """
 
 from __future__ import annotations
@@ -26,16 +28,34 @@ import numpy as np
 SAMPLE_RATE = 16_000
 ESPEAK_VOICE = "en-us"
 ESPEAK_SPEED = 150  # words per minute; slower than default so tiny.en hears it clearly
+ESPEAK_PITCH = 50  # espeak-ng's default (0-99)
 SILENCE_THRESHOLD = 0.01  # fraction of full scale below which espeak output counts as silence
 
 
 @dataclass(frozen=True)
+class Voice:
+    """How espeak-ng speaks: a voice name (``en-gb``, ``en-us+f3``...), words a minute, pitch."""
+
+    name: str = ESPEAK_VOICE
+    speed: int = ESPEAK_SPEED
+    pitch: int = ESPEAK_PITCH
+
+
+DEFAULT_VOICE = Voice()
+
+
+@dataclass(frozen=True)
 class ScriptTopic:
-    """One topic of the script: its sentences, and which of them (by index) is a planted hook."""
+    """One topic of the script: its sentences, and which of them (by index) is a planted hook.
+
+    ``leadins`` are sentences that announce the next one ("Here is the shocking part:"); a clip
+    must keep the two together.
+    """
 
     name: str
     sentences: tuple[str, ...]
     hooks: tuple[int, ...] = ()
+    leadins: tuple[int, ...] = ()
 
 
 DEFAULT_SCRIPT: tuple[ScriptTopic, ...] = (
@@ -99,6 +119,7 @@ class TalkSentence:
     end: float
     topic: int
     is_hook: bool
+    is_leadin: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,19 @@ class Talk:
     duration: float
     sentences: tuple[TalkSentence, ...]
     topic_ranges: tuple[tuple[float, float], ...]
+
+    @property
+    def directory(self) -> Path:
+        return self.wav.parent
+
+    @property
+    def topic_starts(self) -> list[int]:
+        """Sentence indexes that open a topic (after the first)."""
+        return [b.index for a, b in pairwise(self.sentences) if b.topic != a.topic]
+
+    @property
+    def leadins(self) -> list[TalkSentence]:
+        return [s for s in self.sentences if s.is_leadin]
 
     @property
     def topic_boundaries(self) -> list[float]:
@@ -136,14 +170,15 @@ def _require(tool: str) -> str:
     return path
 
 
-def _speak(text: str, workdir: Path) -> np.ndarray:
+def _speak(text: str, workdir: Path, voice: Voice = DEFAULT_VOICE) -> np.ndarray:
     """Render one sentence with espeak-ng and return float32 samples at SAMPLE_RATE, trimmed."""
     raw = workdir / "sentence.wav"
     subprocess.run(
-        [_require("espeak-ng"), "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED), "-w", str(raw), text],
+        [_require("espeak-ng"), "-v", voice.name, "-s", str(voice.speed), "-p", str(voice.pitch),
+         "-w", str(raw), text],
         check=True,
         capture_output=True,
-    )
+    )  # fmt: skip
     resampled = workdir / "sentence16k.wav"
     subprocess.run(
         [_require("ffmpeg"), "-nostdin", "-y", "-loglevel", "error", "-i", str(raw),
@@ -173,15 +208,27 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         handle.writeframes(pcm.tobytes())
 
 
-def _cache_key(script: Sequence[ScriptTopic], sentence_pause: float, topic_pause: float) -> str:
+def _cache_key(script: Sequence[ScriptTopic], pauses: Sequence[float], voice: Voice) -> str:
     version = subprocess.run(
         [_require("espeak-ng"), "--version"], check=True, capture_output=True, text=True
     ).stdout
     blob = json.dumps(
-        [[asdict(t) for t in script], sentence_pause, topic_pause, ESPEAK_VOICE, ESPEAK_SPEED,
-         SILENCE_THRESHOLD, version, 2],
+        [[asdict(t) for t in script], [round(p, 4) for p in pauses], asdict(voice),
+         SILENCE_THRESHOLD, version, 3],
     )  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def default_pauses(
+    script: Sequence[ScriptTopic], sentence_pause: float, topic_pause: float
+) -> list[float]:
+    """The silence before each sentence after the first: longer where a topic begins."""
+    pauses: list[float] = []
+    for topic_index, topic in enumerate(script):
+        for position in range(len(topic.sentences)):
+            if position > 0 or topic_index > 0:
+                pauses.append(sentence_pause if position > 0 else topic_pause)
+    return pauses
 
 
 def build_talk(
@@ -191,26 +238,54 @@ def build_talk(
     sentence_pause: float = 0.35,
     topic_pause: float = 1.5,
     lead_in: float = 0.5,
+    voice: Voice = DEFAULT_VOICE,
+    pauses: Sequence[float] | None = None,
+    video: bool = True,
 ) -> Talk:
-    """Render the talk into ``cache_root/talk-<hash>/`` (reused when the content is unchanged)."""
-    target = cache_root / f"talk-{_cache_key(script, sentence_pause, topic_pause)}"
+    """Render the talk into ``cache_root/talk-<hash>/`` (reused when the content is unchanged).
+
+    ``pauses`` (one per sentence after the first) overrides ``sentence_pause``/``topic_pause``;
+    ``video=False`` skips the MP4 (benchmarks only need the WAV).
+    """
+    gaps = (
+        list(pauses) if pauses is not None else default_pauses(script, sentence_pause, topic_pause)
+    )
+    if len(gaps) != sum(len(t.sentences) for t in script) - 1:
+        raise ValueError("pauses needs one value per sentence after the first")
+    target = cache_root / f"talk-{_cache_key(script, gaps, voice)}"
     manifest = target / "talk.json"
     if not manifest.exists():
         cache_root.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix="building-", dir=cache_root))
-        _render(building, script, sentence_pause, topic_pause, lead_in)
+        _render(building, script, gaps, voice, lead_in)
         try:
             os.replace(building, target)
         except OSError:  # another process won the race; its copy is identical
             shutil.rmtree(building, ignore_errors=True)
+    if video and not (target / "talk.mp4").exists():
+        _render_video(target)
     return _load(target)
+
+
+def _render_video(directory: Path) -> None:
+    """The talk's audio over a test pattern, written beside the WAV as talk.mp4."""
+    partial = directory / f"talk.{os.getpid()}.part.mp4"
+    subprocess.run(
+        [_require("ffmpeg"), "-nostdin", "-y", "-loglevel", "error",
+         "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25", "-i", str(directory / "talk.wav"),
+         "-map", "0:v", "-map", "1:a", "-shortest",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+         "-c:a", "aac", "-b:a", "64k", str(partial)],
+        check=True,
+    )  # fmt: skip
+    os.replace(partial, directory / "talk.mp4")
 
 
 def _render(
     workdir: Path,
     script: Sequence[ScriptTopic],
-    sentence_pause: float,
-    topic_pause: float,
+    pauses: Sequence[float],
+    voice: Voice,
     lead_in: float,
 ) -> None:
     pieces: list[np.ndarray] = [np.zeros(int(lead_in * SAMPLE_RATE), np.float32)]
@@ -218,33 +293,24 @@ def _render(
     sentences: list[dict[str, object]] = []
     for topic_index, topic in enumerate(script):
         for position, text in enumerate(topic.sentences):
-            if position > 0 or topic_index > 0:
-                pause = sentence_pause if position > 0 else topic_pause
-                gap = np.zeros(round(pause * SAMPLE_RATE), np.float32)
+            if sentences:
+                gap = np.zeros(round(pauses[len(sentences) - 1] * SAMPLE_RATE), np.float32)
                 pieces.append(gap)
                 cursor += len(gap)
-            voice = _speak(text, workdir)
+            speech = _speak(text, workdir, voice)
             sentences.append({
                 "index": len(sentences), "text": text, "topic": topic_index,
-                "start": cursor / SAMPLE_RATE, "end": (cursor + len(voice)) / SAMPLE_RATE,
-                "is_hook": position in topic.hooks,
+                "start": cursor / SAMPLE_RATE, "end": (cursor + len(speech)) / SAMPLE_RATE,
+                "is_hook": position in topic.hooks, "is_leadin": position in topic.leadins,
             })  # fmt: skip
-            pieces.append(voice)
-            cursor += len(voice)
+            pieces.append(speech)
+            cursor += len(speech)
     pieces.append(np.zeros(int(lead_in * SAMPLE_RATE), np.float32))
     audio = np.concatenate(pieces)
     (workdir / "sentence.wav").unlink(missing_ok=True)
     (workdir / "sentence16k.wav").unlink(missing_ok=True)
     wav = workdir / "talk.wav"
     write_wav(wav, audio)
-    subprocess.run(
-        [_require("ffmpeg"), "-nostdin", "-y", "-loglevel", "error",
-         "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25", "-i", str(wav),
-         "-map", "0:v", "-map", "1:a", "-shortest",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-         "-c:a", "aac", "-b:a", "64k", str(workdir / "talk.mp4")],
-        check=True,
-    )  # fmt: skip
     manifest = {"duration": len(audio) / SAMPLE_RATE, "sentences": sentences}
     (workdir / "talk.json").write_text(json.dumps(manifest, indent=1))
 

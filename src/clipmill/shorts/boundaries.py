@@ -10,14 +10,17 @@ no clear pause (music, crosstalk) the Whisper times stand.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
 from clipmill.shorts.features import HOP_SECONDS, AudioFeatures
 from clipmill.shorts.sentences import Sentence, retime
+from clipmill.shorts.transcript import Word
 
 SEARCH = 0.7  # seconds either side of Whisper's edge to look for the pause
 MIN_SILENCE = 0.08  # shorter dips are stop consonants, not pauses
+WORD_SEARCH = 0.3  # seconds either side of a word boundary when measuring the pause there
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -76,3 +79,18 @@ def snap_to_silence(
         bounds[-1][1] = pause[0]
     fixed = [(start, max(end, start + HOP_SECONDS)) for start, end in bounds]
     return retime(sentences, fixed, duration)
+
+
+def heard_pauses(words: Sequence[Word], features: AudioFeatures) -> list[float]:
+    """Seconds of silence heard at each boundary between consecutive words.
+
+    Whisper may give a whole window of words back to back, with no gap where the speaker
+    paused; the audio still has the pause, a little before or after Whisper's boundary.
+    """
+    pauses: list[float] = []
+    for left, right in pairwise(words):
+        lo = max(left.start, min(left.end, right.start) - WORD_SEARCH)
+        hi = min(right.end, max(left.end, right.start) + WORD_SEARCH)
+        pause = _longest_pause(features, lo, hi, (left.end + right.start) / 2)
+        pauses.append(0.0 if pause is None else pause[1] - pause[0])
+    return pauses

@@ -1,11 +1,16 @@
 """Find the moments worth clipping: the public entry point ``plan_clips``.
 
-Steps, each in its own module: words -> sentences (``sentences``), edges snapped to the pauses
-heard in the audio (``boundaries``), sentences -> topics by TextTiling (``topics``), every
-sentence-aligned span inside one topic between the min and max duration -> candidates, each
-scored from named sub-scores (``scoring``), then a greedy pick of the best non-overlapping ones.
-An optional ranker (``llm``) may re-order the local top picks and retitle them; if it fails the
-local plan stands.
+Steps, each in its own module: words -> sentences (``sentences``, split where the audio
+pauses when Whisper left out the punctuation), edges snapped to the pauses heard in the audio
+(``boundaries``), sentences -> topics from word overlap, discourse cues and pauses (``topics``,
+``cues``), every sentence-aligned span inside one topic between the min and max duration ->
+candidates, each scored from named sub-scores (``scoring``), then a greedy pick of the best
+non-overlapping ones. A candidate never starts right after a lead-in ("Here is the shocking
+part:") or ends on one, never ends on a sentence that announces a new topic, and never stops
+before a sentence that carries on the last one ("And since then..."). Tags and
+hashtags are the clip's most salient content lemmas (``keywords``, ``vectors``). An optional
+ranker (``llm``) may re-order the local top picks and retitle them; if it fails the local plan
+stands.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from clipmill.shorts.boundaries import snap_to_silence
+from clipmill.shorts import embeddings as sentence_embeddings
+from clipmill.shorts.boundaries import heard_pauses, snap_to_silence
 from clipmill.shorts.clips import Clip, ClipPlan, ClipPlanOptions, RankSource
+from clipmill.shorts.cues import is_leadin
 from clipmill.shorts.features import AudioFeatures, analyze_audio
+from clipmill.shorts.hooks import continues_previous
 from clipmill.shorts.llm import ClipRanker, apply_choices
 from clipmill.shorts.scoring import ScoredSpan, Scorer, ScoreWeights, Span, SubScore
 from clipmill.shorts.sentences import Sentence, split_sentences
 from clipmill.shorts.titles import hashtag, make_description, make_title, video_keywords
-from clipmill.shorts.topics import Topic, segment_topics
+from clipmill.shorts.topics import Topic, opens_topic, segment_topics
 from clipmill.shorts.transcript import Transcript
 from clipmill.shorts.vectors import TextModel, build_text_model
 
@@ -32,18 +40,43 @@ log = logging.getLogger(__name__)
 RANKER_POOL_FACTOR = 2  # the ranker chooses among this many times max_clips local picks
 
 
+def clip_edges(sentences: Sequence[Sentence]) -> tuple[list[bool], list[bool], list[bool]]:
+    """Where a clip may start and end: (can start, can end, continued by the next sentence).
+
+    Not right after a lead-in, whose payoff it would cut off; not on a lead-in; not on a
+    sentence that opens a new topic ("Now let's talk about..."), which belongs to the next clip;
+    and, inside a topic, not before a sentence that carries on this one ("And since then...").
+    """
+    leadin = [is_leadin(s.text) for s in sentences]
+    can_start = [i == 0 or not leadin[i - 1] for i in range(len(sentences))]
+    can_end = [not leadin[i] and not opens_topic(s) for i, s in enumerate(sentences)]
+    continued = [
+        i + 1 < len(sentences) and continues_previous(sentences[i + 1].text)
+        for i in range(len(sentences))
+    ]
+    return can_start, can_end, continued
+
+
 def generate_candidates(
     sentences: Sequence[Sentence], topics: Sequence[Topic], options: ClipPlanOptions
 ) -> list[Span]:
     """Sentence-aligned spans within one topic, plus whole-topic runs that rescue short topics."""
+    can_start, can_end, continued = clip_edges(sentences)
     spans: list[Span] = []
     for topic in topics:
-        for i in range(topic.first_sentence, topic.last_sentence + 1):
-            for j in range(i, topic.last_sentence + 1):
+        last = topic.last_sentence
+        for i in range(topic.first_sentence, last + 1):
+            if not can_start[i]:
+                continue
+            for j in range(i, last + 1):
                 duration = sentences[j].end - sentences[i].start
                 if duration > options.max_clip_duration:
                     break
-                if duration >= options.min_clip_duration:
+                if (
+                    duration >= options.min_clip_duration
+                    and can_end[j]
+                    and (j == last or not continued[j])
+                ):
                     spans.append(Span(i, j, sentences[i].start, sentences[j].end, topic.index))
     # a topic shorter than the minimum can only appear as part of a run of whole topics
     for t, topic in enumerate(topics):
@@ -53,11 +86,15 @@ def generate_candidates(
             duration = topics[k].end - topic.start
             if duration > options.max_clip_duration:
                 break
-            if k > t and has_short and duration >= options.min_clip_duration:
-                spans.append(
-                    Span(topic.first_sentence, topics[k].last_sentence, topic.start,
-                         topics[k].end, topic.index)
-                )  # fmt: skip
+            first, last = topic.first_sentence, topics[k].last_sentence
+            if (
+                k > t
+                and has_short
+                and duration >= options.min_clip_duration
+                and can_start[first]
+                and can_end[last]
+            ):
+                spans.append(Span(first, last, topic.start, topics[k].end, topic.index))
     return spans
 
 
@@ -115,21 +152,30 @@ def plan_clips(
     ranker: ClipRanker | None = None,
     weights: ScoreWeights | None = None,
     features: AudioFeatures | None = None,
+    use_embeddings: bool = True,
 ) -> ClipPlan:
     """Plan up to ``options.max_clips`` stand-alone clips from a word-timed transcript.
 
     ``audio_path`` (the 16 kHz mono WAV) enables silence-snapped edges and audio energy;
     ``chapters`` are (start, end, title) and act as hard boundaries; ``ranker`` is optional.
+    Sentence embeddings (all-MiniLM-L6-v2, ``embeddings``) join word overlap in finding topics
+    when their package is installed, unless ``use_embeddings`` is False.
     """
     options = options or ClipPlanOptions()
     weights = weights or ScoreWeights()
     if features is None and audio_path is not None:
         features = analyze_audio(Path(audio_path))
-    sentences = split_sentences(transcript.words, duration=transcript.duration, chapters=chapters)
+    heard = heard_pauses(transcript.words, features) if features is not None else None
+    sentences = split_sentences(
+        transcript.words, duration=transcript.duration, chapters=chapters, heard_pauses=heard
+    )
     if features is not None:
         sentences = snap_to_silence(sentences, features, transcript.duration)
     model = build_text_model([s.text for s in sentences])
-    topics = segment_topics(sentences, model, chapters=chapters)
+    vectors = None
+    if use_embeddings and sentences and sentence_embeddings.available():
+        vectors = sentence_embeddings.embed([s.text for s in sentences])
+    topics = segment_topics(sentences, model, chapters=chapters, embeddings=vectors)
     spans = generate_candidates(sentences, topics, options)
     scorer = Scorer(
         sentences, model, target_duration=options.clip_duration, features=features,

@@ -2,7 +2,8 @@
 
 Weights (``ScoreWeights``, sum 1) and why:
 
-- hook 0.25: the opening sentence decides whether anyone keeps watching a short.
+- hook 0.25: the opening sentence decides whether anyone keeps watching a short (a lead-in
+  such as "Here is the shocking part:" is judged with the sentence it announces).
 - completeness 0.15: a clip must stand alone; opening on "and/so/he..." points at missing
   context, and stopping without a full stop sounds cut off.
 - coherence 0.15: one subject, told in connected sentences (TF-IDF similarity to the centroid).
@@ -23,6 +24,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from clipmill.shorts.cues import is_leadin
 from clipmill.shorts.features import AudioFeatures
 from clipmill.shorts.hooks import dangling_opener, hook_cues, tokens
 from clipmill.shorts.sentences import Sentence, ends_sentence
@@ -123,8 +125,16 @@ class Scorer:
         self.intensity = np.array(
             [abs(vader.polarity_scores(s.text)["compound"]) for s in sentences]
         )
-        self.hooks = [hook_cues(s.text) for s in sentences]
-        self.dangling = [dangling_opener(s.text) for s in sentences]
+        self.leadins = [is_leadin(s.text) for s in sentences]
+        self.hooks = [
+            hook_cues(s.text, sentences[i + 1].text if lead and i + 1 < len(sentences) else None)
+            for i, (s, lead) in enumerate(zip(sentences, self.leadins, strict=True))
+        ]
+        # "And here is the secret:" opens cleanly: the lead-in is what the viewer needs
+        self.dangling = [
+            None if lead else dangling_opener(s.text)
+            for s, lead in zip(sentences, self.leadins, strict=True)
+        ]
         self.closed = [bool(s.words) and ends_sentence(s.words[-1]) for s in sentences]
         self._salience_prefix, self._token_prefix = self._salience_sums()
         self._word_prefix = np.concatenate(([0], np.cumsum([len(s.words) for s in sentences])))
