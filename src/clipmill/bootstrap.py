@@ -18,8 +18,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clipmill import childproc
+from clipmill.accounts.service import AccountService
+from clipmill.accounts.vault import SecretBox
 from clipmill.clock import Clock
 from clipmill.config import QueueBackend, Settings
+from clipmill.cookies.vault import CookieVault
 from clipmill.db import make_engine, make_sessions, migrate
 from clipmill.downloads.pipeline import DownloadPipeline
 from clipmill.downloads.service import DownloadService
@@ -58,6 +61,7 @@ from clipmill.storage.base import Storage
 from clipmill.storage.local import LocalStorage
 from clipmill.storage.signing import LinkSigner, load_or_create_secret
 from clipmill.storage.sweeper import RetentionSweeper
+from clipmill.webhooks.service import WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,10 @@ class Container:
     queue: JobQueue
     sweeper: RetentionSweeper
     metrics: Metrics
+    box: SecretBox
+    accounts: AccountService
+    cookies: CookieVault
+    webhooks: WebhookService
     started: bool = False
     _lock_file: IO[str] | None = field(default=None, repr=False)
 
@@ -107,6 +115,7 @@ class Container:
                 )
                 recover = False
             self.queue.start(recover=recover)
+            self.webhooks.start()
             if self.settings.warm_spare:
                 childproc.enable_spares("clipmill.media.isolation", ("clipmill.media.ytdlp",))
         if sweeper:
@@ -115,6 +124,7 @@ class Container:
 
     def stop(self) -> None:
         self.queue.stop()
+        self.webhooks.stop()
         if self.settings.warm_spare:
             childproc.shutdown_spares()
         self.sweeper.stop()
@@ -142,7 +152,7 @@ class Container:
 def ensure_local_user(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, session.begin():
         if session.scalar(select(User).where(User.id == "local")) is None:
-            session.add(User(id="local", name="local"))
+            session.add(User(id="local", name="local", is_admin=True))
 
 
 def bootstrap(
@@ -219,6 +229,7 @@ def bootstrap(
         recover=lambda: [(j.id, j.priority) for j in lifecycle.requeue_lost()],
     )
     lifecycle.dispatcher = queue
+    box = SecretBox.from_settings(settings)
     return Container(
         settings=settings,
         engine=engine,
@@ -249,4 +260,8 @@ def bootstrap(
             clock=clock,
         ),
         metrics=Metrics(bus, queue),
+        box=box,
+        accounts=AccountService(sessions, settings, clock=clock),
+        cookies=CookieVault(sessions, settings, box),
+        webhooks=WebhookService(sessions, settings, bus, box, clock=clock),
     )

@@ -21,6 +21,17 @@ class QueueBackend(StrEnum):
     """Celery workers on Redis (scaled mode)."""
 
 
+class AuthMode(StrEnum):
+    """Who may use the service."""
+
+    NONE = "none"
+    """One local user owns everything (embedded default; loopback only unless forced)."""
+    APIKEY = "apikey"
+    """Operator-issued API keys only (``clipmill user create`` + ``clipmill key create``)."""
+    USERS = "users"
+    """Accounts (register/login, JWT) and their API keys."""
+
+
 class Settings(BaseSettings):
     """Every knob clipmill has. Embedded defaults: SQLite, in-process workers, local files."""
 
@@ -87,6 +98,54 @@ class Settings(BaseSettings):
     allowed_networks: list[str] = Field(
         default_factory=list, description="CIDRs jobs may reach even though they are private."
     )
+
+    # identity (see docs/security.md)
+    auth: AuthMode = Field(AuthMode.NONE, description="none, apikey or users.")
+    allow_public_bind: bool = Field(
+        False,
+        description="Let auth=none listen on a non-loopback address (--i-know-this-is-public).",
+    )
+    registration_open: bool = Field(True, description="auth=users: anyone may register.")
+    token_ttl_seconds: int = Field(3600, ge=60, description="Lifetime of a login token (JWT).")
+    refresh_ttl_seconds: int = Field(30 * 86400, ge=300, description="Lifetime of a refresh token.")
+    ticket_ttl_seconds: int = Field(
+        60, ge=5, le=3600, description="Lifetime of a WebSocket/SSE ticket."
+    )
+    vault_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts stored cookie files and webhook secrets; "
+        "generated into data_dir/vault.key (never into the database) if unset.",
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token for /metrics (admins may read it too)."
+    )
+
+    # the web edge
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host headers accepted (default: the base_url's host, loopback names).",
+    )
+    proxy_url: str | None = Field(
+        None,
+        description="Proxy for every outbound fetch; destinations are checked before it is "
+        "used. Environment proxies (HTTP_PROXY...) are ignored.",
+    )
+
+    # rate limits (the `limits` library's notation) and quotas; 0 turns a quota off
+    rate_limit_storage: str = Field(
+        "memory://", description="limits storage URI (redis://... when configured)."
+    )
+    rate_limit_requests: str = Field("600/minute", description="Per IP and per user/key.")
+    rate_limit_login: str = Field("10/minute", description="Login/register attempts per IP.")
+    rate_limit_jobs: str = Field("60/minute", description="Job creations per user/key.")
+    quota_queued_jobs: int = Field(100, ge=0, description="Jobs waiting to run, per user.")
+    quota_concurrent_jobs: int = Field(
+        0, ge=0, description="Jobs of one user running at once (others wait their turn)."
+    )
+    quota_storage_bytes: int = Field(0, ge=0, description="Stored bytes per user (0: no cap).")
 
     # shorts
     whisper_model: str = Field("tiny.en", description="Default model name or folder.")

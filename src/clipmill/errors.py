@@ -20,6 +20,8 @@ class name, so every error class lives in this module.
     ├── FileExpired                    410 file_expired
     ├── PayloadTooLarge                413 payload_too_large
     ├── RateLimited                    429 rate_limited
+    ├── QuotaExceeded                  429 quota_exceeded (too many jobs waiting)
+    │   └── StorageQuotaExceeded       507 storage_quota_exceeded
     ├── MediaError                     422 media_error (the job fails with the code)
     │   ├── UnsupportedUrl             422 unsupported_url
     │   ├── UnsupportedMedia           422 unsupported_media
@@ -36,7 +38,8 @@ class name, so every error class lives in this module.
     ├── Superseded                     409 superseded (a newer attempt owns the job)
     ├── WorkerCrashed                  500 worker_crashed
     ├── TimedOut                       504 timed_out
-    └── DependencyMissing              503 dependency_missing
+    ├── DependencyMissing              503 dependency_missing
+    └── VaultError                     500 vault_error (a sealed secret would not open)
 """
 
 from __future__ import annotations
@@ -136,6 +139,20 @@ class RateLimited(ClipmillError):
     status_code = 429
 
 
+class QuotaExceeded(ClipmillError):
+    """A user's quota (jobs waiting, bytes stored) is used up; the code says which."""
+
+    code = "quota_exceeded"
+    status_code = 429
+
+
+class StorageQuotaExceeded(QuotaExceeded):
+    """The user's files already fill their share of storage."""
+
+    code = "storage_quota_exceeded"
+    status_code = 507
+
+
 class MediaError(ClipmillError):
     """A problem with what the URL points at; the job fails with this code."""
 
@@ -231,3 +248,9 @@ class TimedOut(ClipmillError):
 class DependencyMissing(ClipmillError):
     code = "dependency_missing"
     status_code = 503
+
+
+class VaultError(ClipmillError):
+    """A sealed value could not be opened (the key changed, or the bytes were altered)."""
+
+    code = "vault_error"

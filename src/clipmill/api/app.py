@@ -16,7 +16,18 @@ from clipmill import __version__
 from clipmill.api.errors import install_error_handlers
 from clipmill.api.guards import OptionsFromRoutes, RequestLimits
 from clipmill.api.openapi import install_openapi
-from clipmill.api.routes import clipx, downloads, files, health, jobs, live, metrics
+from clipmill.api.routes import (
+    auth,
+    clipx,
+    cookies,
+    downloads,
+    files,
+    health,
+    jobs,
+    live,
+    metrics,
+    webhooks,
+)
 from clipmill.api.routes import playlists as playlist_routes
 from clipmill.api.routes import shorts as shorts_routes
 from clipmill.bootstrap import Container, bootstrap
@@ -53,7 +64,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     _install_offline_docs(app)
     app.include_router(shorts_routes.router)  # before jobs: POST /api/v1/jobs{,/upload}
     app.include_router(playlist_routes.router)
-    for module in (health, metrics, jobs, downloads, files, clipx, live):
+    for module in (health, metrics, auth, cookies, webhooks, jobs, downloads, files, clipx, live):
         app.include_router(module.router)
     install_openapi(app)
     # outermost last: limits apply before anything else reads the request

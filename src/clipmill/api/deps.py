@@ -9,6 +9,8 @@ from starlette.requests import HTTPConnection
 
 from clipmill.accounts.principal import LOCAL_USER, Principal
 from clipmill.bootstrap import Container
+from clipmill.config import AuthMode
+from clipmill.errors import Unauthorized
 
 
 def get_container(conn: HTTPConnection) -> Container:
@@ -17,8 +19,17 @@ def get_container(conn: HTTPConnection) -> Container:
 
 
 def get_principal(conn: HTTPConnection) -> Principal:
-    """Embedded mode acts as the local user; accounts replace only this function."""
-    return LOCAL_USER
+    """The caller the authentication middleware (`clipmill.api.auth`) found for this request.
+
+    With ``auth=none`` that is the local user. Otherwise a route reached without a principal is
+    refused here too, so a route someone forgets to guard still fails closed.
+    """
+    principal: Principal | None = getattr(conn.state, "principal", None)
+    if principal is not None:
+        return principal
+    if get_container(conn).settings.auth is AuthMode.NONE:
+        return LOCAL_USER
+    raise Unauthorized("Sign in or send an API key.", code="unauthorized")
 
 
 def base_url(request: Request) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clipmill.jobs.schemas import JobHooks
 from clipmill.media.options import DownloadOptions
 
 
-class DownloadRequest(DownloadOptions):
+class DownloadRequest(DownloadOptions, JobHooks):
     """A URL plus the download options, flat, as `POST /api/v1/download` takes them."""
 
     # whole-request examples: the per-field ones, put together, would ask for an mp3 in an mp4
@@ -36,7 +37,7 @@ class DownloadRequest(DownloadOptions):
 
     def options(self) -> DownloadOptions:
         return DownloadOptions.model_validate(
-            self.model_dump(exclude={"url", "priority"}, exclude_unset=True)
+            self.model_dump(exclude={"url", "priority", "webhook_url"}, exclude_unset=True)
         )
 
 

@@ -67,7 +67,13 @@ class DownloadService:
 
     def submit(self, owner: Principal, request: DownloadRequest) -> JobRecord:
         self.check_url(request.url)
-        return self.start(owner, request.url, request.options(), priority=request.priority)
+        return self.start(
+            owner,
+            request.url,
+            request.options(),
+            priority=request.priority,
+            webhook_url=request.webhook_url,
+        )
 
     def start(
         self,
@@ -77,6 +83,7 @@ class DownloadService:
         *,
         priority: int = 0,
         title: str | None = None,
+        webhook_url: str | None = None,
     ) -> JobRecord:
         return self.jobs.create(
             owner,
@@ -85,4 +92,5 @@ class DownloadService:
             source_url=url,
             title=title,
             priority=priority,
+            webhook_url=webhook_url,
         )

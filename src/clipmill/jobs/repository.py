@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from clipmill.accounts.principal import Principal
 from clipmill.errors import NotFound
 from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.models import Job, JobEvent, JobLog, StoredFile
@@ -19,19 +20,22 @@ class JobRepository:
 
     # -- owner-scoped --------------------------------------------------------------------------
     @staticmethod
-    def owned(owner_id: str) -> Select[Job]:
-        """Every owner-facing read starts here: another user's job simply does not exist."""
-        return select(Job).where(Job.owner_id == owner_id)
+    def owned(owner: Principal) -> Select[Job]:
+        """Every owner-facing read starts here: another user's job simply does not exist.
 
-    def get_owned(self, owner_id: str, job_id: str) -> Job:
-        job = self.session.scalars(self.owned(owner_id).where(Job.id == job_id)).first()
+        An admin's view has no owner filter."""
+        query = select(Job)
+        return query if owner.is_admin else query.where(Job.owner_id == owner.user_id)
+
+    def get_owned(self, owner: Principal, job_id: str) -> Job:
+        job = self.session.scalars(self.owned(owner).where(Job.id == job_id)).first()
         if job is None:
             raise NotFound(f"No job {job_id}.", resource="job")
         return job
 
     def list_owned(
         self,
-        owner_id: str,
+        owner: Principal,
         *,
         statuses: Iterable[JobStatus] = (),
         kinds: Iterable[JobKind] = (),
@@ -40,7 +44,7 @@ class JobRepository:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[Sequence[Job], int]:
-        query = self.owned(owner_id)
+        query = self.owned(owner)
         if parent_id is not None:
             query = query.where(Job.parent_id == parent_id)
         elif top_level:
@@ -79,12 +83,11 @@ class JobRepository:
         rows = self.session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
         return rows, total
 
-    def owned_files(self, owner_id: str, job_ids: Sequence[str]) -> Sequence[StoredFile]:
-        return self.session.scalars(
-            select(StoredFile)
-            .where(StoredFile.owner_id == owner_id, StoredFile.job_id.in_(list(job_ids)))
-            .order_by(StoredFile.created_at)
-        ).all()
+    def owned_files(self, owner: Principal, job_ids: Sequence[str]) -> Sequence[StoredFile]:
+        query = select(StoredFile).where(StoredFile.job_id.in_(list(job_ids)))
+        if not owner.is_admin:
+            query = query.where(StoredFile.owner_id == owner.user_id)
+        return self.session.scalars(query.order_by(StoredFile.created_at)).all()
 
     # -- system (workers) ----------------------------------------------------------------------
     def get(self, job_id: str, *, lock: bool = False) -> Job:

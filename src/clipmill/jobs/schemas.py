@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from clipmill.jobs.enums import JobKind, JobStage, JobStatus
+
+
+class JobHooks(BaseModel):
+    """Fields any job-creating request takes besides its own options."""
+
+    webhook_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        description="Receives a signed JSON event when the job completes, fails or is "
+        "cancelled (see docs/webhooks.md).",
+        examples=["https://hooks.example.com/clipmill"],
+    )
 
 
 class Record(BaseModel):

@@ -9,7 +9,7 @@ retries only a failed or cancelled job; moving a running job back to the queue i
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,22 @@ from clipmill.jobs.schemas import (
 from clipmill.jobs.statemachine import check_transition
 from clipmill.jobs.store import JobStore
 
+WEBHOOK_OPTION = "webhook_url"
+"""The key of ``job.options`` that holds the job's own webhook address."""
+
+CreateCheck = Callable[[Principal, JobKind, Mapping[str, Any]], None]
+
 
 class JobService:
     def __init__(self, store: JobStore, lifecycle: JobLifecycle, *, jobs_dir: Path) -> None:
         self._store = store
         self._lifecycle = lifecycle
         self._jobs_dir = jobs_dir
+        self._checks: list[CreateCheck] = []
+
+    def add_check(self, check: CreateCheck) -> None:
+        """Run ``check(owner, kind, options)`` before every new job; it raises to refuse."""
+        self._checks.append(check)
 
     def create(
         self,
@@ -48,9 +58,18 @@ class JobService:
         job_id: str | None = None,
         files: Sequence[NewFile] = (),
         enqueue: bool = True,
+        webhook_url: str | None = None,
     ) -> JobRecord:
         """Store a new job of ``owner``'s (with ``files`` it starts with) and queue it, unless
-        ``enqueue`` is off (it then waits ``pending``)."""
+        ``enqueue`` is off (it then waits ``pending``).
+
+        Every check registered with `add_check` runs first (quotas, the owner's cookie file, the
+        webhook address): any of them may refuse the job before it exists.
+        """
+        if webhook_url is not None:
+            options = {**options, WEBHOOK_OPTION: webhook_url}
+        for check in self._checks:
+            check(owner, kind, options)
         return self._lifecycle.create(
             owner.user_id,
             kind,
@@ -65,7 +84,7 @@ class JobService:
 
     def get(self, owner: Principal, job_id: str) -> JobRecord:
         with self._store.tx() as (_s, repo):
-            return JobRecord.model_validate(repo.get_owned(owner.user_id, job_id))
+            return JobRecord.model_validate(repo.get_owned(owner, job_id))
 
     def list_jobs(
         self,
@@ -80,9 +99,9 @@ class JobService:
     ) -> JobPage:
         with self._store.tx() as (_s, repo):
             if parent_id is not None:
-                repo.get_owned(owner.user_id, parent_id)
+                repo.get_owned(owner, parent_id)
             rows, total = repo.list_owned(
-                owner.user_id,
+                owner,
                 statuses=statuses,
                 kinds=kinds,
                 parent_id=parent_id,
@@ -95,7 +114,7 @@ class JobService:
 
     def files(self, owner: Principal, job_id: str) -> list[FileRecord]:
         with self._store.tx() as (_s, repo):
-            repo.get_owned(owner.user_id, job_id)
+            repo.get_owned(owner, job_id)
             return [FileRecord.model_validate(f) for f in repo.files(job_id)]
 
     def files_of(self, owner: Principal, job_ids: list[str]) -> dict[str, list[FileRecord]]:
@@ -104,23 +123,23 @@ class JobService:
         if not job_ids:
             return out
         with self._store.tx() as (_s, repo):
-            for row in repo.owned_files(owner.user_id, job_ids):
+            for row in repo.owned_files(owner, job_ids):
                 out[row.job_id].append(FileRecord.model_validate(row))
         return out
 
     def events(self, owner: Principal, job_id: str) -> list[EventRecord]:
         with self._store.tx() as (_s, repo):
-            repo.get_owned(owner.user_id, job_id)
+            repo.get_owned(owner, job_id)
             return [EventRecord.model_validate(e) for e in repo.events(job_id)]
 
     def logs(self, owner: Principal, job_id: str, limit: int = 1000) -> list[LogRecord]:
         with self._store.tx() as (_s, repo):
-            repo.get_owned(owner.user_id, job_id)
+            repo.get_owned(owner, job_id)
             return [LogRecord.model_validate(line) for line in repo.logs(job_id, limit)]
 
     def child_counts(self, owner: Principal, job_id: str) -> ChildCounts:
         with self._store.tx() as (_s, repo):
-            repo.get_owned(owner.user_id, job_id)
+            repo.get_owned(owner, job_id)
             return counts_of(repo, job_id)
 
     def cancel(self, owner: Principal, job_id: str, reason: str | None = None) -> JobRecord:
@@ -137,7 +156,7 @@ class JobService:
         items run again. ``force`` throws away the stored artifacts so every stage runs again.
         """
         with self._store.tx() as (_session, repo):
-            job = repo.get_owned(owner.user_id, job_id)
+            job = repo.get_owned(owner, job_id)
             status = JobStatus(job.status)
             is_parent = JobKind(job.kind).is_parent
             retry_children = [c.id for c in repo.children(job_id, RETRYABLE)] if is_parent else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from clipmill.accounts import models as _account_tables  # noqa: F401  (registers tables)
 from clipmill.jobs.models import Base
 
 config = context.config

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from clipmill.jobs.enums import JobStage, JobStatus
-from clipmill.jobs.schemas import ChildCounts
+from clipmill.jobs.schemas import ChildCounts, JobHooks
 from clipmill.jobs.views import ErrorOut, FileOut, JobOut
 from clipmill.media.options import DownloadOptions
 from clipmill.playlists.filters import ChannelFilters, ChannelSort
@@ -23,7 +23,7 @@ MAX_CHANNEL_LIMIT = 10_000
 
 
 # -- requests ----------------------------------------------------------------------------------
-class ParentRequest(DownloadOptions):
+class ParentRequest(DownloadOptions, JobHooks):
     """Fields every parent request has, besides the download options its items share."""
 
     zip: bool = Field(False, description="Also offer every finished item as one ZIP in `files`.")

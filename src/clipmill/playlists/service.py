@@ -158,7 +158,14 @@ class ParentService:
             zip=request.zip,
             download=request.download_options().model_dump(mode="json", exclude_none=True),
         )
-        return self._create(owner, JobKind.PLAYLIST, options, request.priority, source=request.url)
+        return self._create(
+            owner,
+            JobKind.PLAYLIST,
+            options,
+            request.priority,
+            source=request.url,
+            webhook_url=request.webhook_url,
+        )
 
     def start_channel(
         self, owner: Principal, request: ChannelDownloadRequest
@@ -174,7 +181,14 @@ class ParentService:
             download=request.download_options().model_dump(mode="json", exclude_none=True),
         )
         report = self._filter_report(options)
-        job = self._create(owner, JobKind.CHANNEL, options, request.priority, source=request.url)
+        job = self._create(
+            owner,
+            JobKind.CHANNEL,
+            options,
+            request.priority,
+            source=request.url,
+            webhook_url=request.webhook_url,
+        )
         return job, report
 
     def _filter_report(self, options: ParentOptions) -> FilterReport:
@@ -219,7 +233,14 @@ class ParentService:
             download=request.download_options().model_dump(mode="json", exclude_none=True),
         )
         title = f"Batch of {len(accepted)} URL{'s' if len(accepted) != 1 else ''}"
-        return self._create(owner, JobKind.BATCH, options, request.priority, title=title)
+        return self._create(
+            owner,
+            JobKind.BATCH,
+            options,
+            request.priority,
+            title=title,
+            webhook_url=request.webhook_url,
+        )
 
     def _create(
         self,
@@ -230,10 +251,17 @@ class ParentService:
         *,
         source: str | None = None,
         title: str | None = None,
+        webhook_url: str | None = None,
     ) -> JobRecord:
         stored = options.model_dump(mode="json", exclude_defaults=True)
         return self.jobs.create(
-            owner, kind, stored, source_url=source, title=title, priority=priority
+            owner,
+            kind,
+            stored,
+            source_url=source,
+            title=title,
+            priority=priority,
+            webhook_url=webhook_url,
         )
 
     # -- reading --------------------------------------------------------------------------------

@@ -247,9 +247,7 @@ def clip_publications(clip: PlannedClip, title: str) -> list[Publication]:
     for r in clip.renditions:
         shape = r.aspect_ratio.value.replace(":", "x")
         items.append(Publication(r.video, "clip_video", f"{named} ({shape})", "video/mp4"))
-        items.append(
-            Publication(r.thumbnail, "clip_thumbnail", f"{named} ({shape})", "image/jpeg")
-        )
+        items.append(Publication(r.thumbnail, "clip_thumbnail", f"{named} ({shape})", "image/jpeg"))
     return items
 
 

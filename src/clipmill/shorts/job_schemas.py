@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clipmill.config import Settings
 from clipmill.jobs.enums import JobKind, JobStatus
-from clipmill.jobs.schemas import JobRecord
+from clipmill.jobs.schemas import JobHooks, JobRecord
 from clipmill.media.options import Container, DownloadOptions, Quality
 
 
@@ -168,7 +168,7 @@ class ShortsOptions(BaseModel):
         )
 
 
-class JobSpec(BaseModel):
+class JobSpec(JobHooks):
     """What every new job says, whether its media comes from a URL or an upload."""
 
     model_config = ConfigDict(extra="forbid")

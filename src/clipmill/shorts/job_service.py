@@ -142,7 +142,11 @@ class ShortsService:
         self.downloads.check_url(request.url)
         if request.job_type is JobType.DOWNLOAD_ONLY:
             return self.downloads.start(
-                owner, request.url, request.options.download_options(), priority=request.priority
+                owner,
+                request.url,
+                request.options.download_options(),
+                priority=request.priority,
+                webhook_url=request.webhook_url,
             )
         self._check_options(request.options)
         stored = ShortsJobOptions(
@@ -156,6 +160,7 @@ class ShortsService:
             stored.model_dump(mode="json"),
             source_url=request.url,
             priority=request.priority,
+            webhook_url=request.webhook_url,
         )
 
     def check_declared_size(self, content_length: int | None) -> None:
@@ -205,6 +210,7 @@ class ShortsService:
                 title=Path(upload.filename).stem or None,
                 priority=spec.priority,
                 job_id=job_id,
+                webhook_url=spec.webhook_url,
                 files=[NewFile(role=UPLOAD_ROLE, key=key, name=upload.filename, size=size,
                                content_type=content_type)],
             )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The cookie vault: users' cookies.txt files for logged-in content, encrypted at rest."""
