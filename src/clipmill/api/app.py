@@ -13,9 +13,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from clipmill import __version__
+from clipmill.api.auth import install_auth
+from clipmill.api.edge import install_edge
 from clipmill.api.errors import install_error_handlers
 from clipmill.api.guards import OptionsFromRoutes, RequestLimits
 from clipmill.api.openapi import install_openapi
+from clipmill.api.ratelimits import install_rate_limits
 from clipmill.api.routes import (
     auth,
     clipx,
@@ -67,7 +70,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     for module in (health, metrics, auth, cookies, webhooks, jobs, downloads, files, clipx, live):
         app.include_router(module.router)
     install_openapi(app)
-    # outermost last: limits apply before anything else reads the request
+    # middlewares run outermost-last-added: limits, then the edge (hosts, headers, CORS, Origin),
+    # then authentication, then rate limits by caller
+    install_rate_limits(app, settings)
+    install_auth(app)
+    install_edge(app, settings)
     app.add_middleware(
         OptionsFromRoutes,
         spec=app.openapi,
