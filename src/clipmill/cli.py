@@ -1,8 +1,10 @@
-"""The command line: `clipmill serve | download | info | doctor`."""
+"""The command line: `clipmill serve | worker | download | info | doctor | user | key`."""
 
 from __future__ import annotations
 
 import errno
+import ipaddress
+import logging
 import socket
 import sys
 import threading
@@ -23,12 +25,16 @@ from rich.progress import (
 from rich.table import Table
 
 from clipmill import __version__
-from clipmill.config import Settings
+from clipmill.accounts import cli as accounts_cli
+from clipmill.config import AuthMode, Settings
 from clipmill.errors import ClipmillError
 
 app = typer.Typer(help="clipmill: downloads and shorts, self-hosted.", no_args_is_help=True)
+app.add_typer(accounts_cli.users, name="user")
+app.add_typer(accounts_cli.keys, name="key")
 console = Console(stderr=True)
 out = Console()
+log = logging.getLogger("clipmill.serve")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -39,14 +45,37 @@ def _settings(**overrides: Any) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--i-know-this-is-public",
+            help="Listen on a non-loopback address even with auth=none (anyone reaching it "
+            "acts as the local admin).",
+        ),
+    ] = False,
 ) -> None:
-    """Start the web service (API, live progress, file links) with in-process workers."""
+    """Start the web service (API, live progress, file links) with in-process workers (with
+    CLIPMILL_QUEUE=celery it only takes requests; `clipmill worker` runs the jobs)."""
     import uvicorn
 
     from clipmill.api.app import create_app
     from clipmill.observability.logs import configure_logging
 
     settings = _settings(host=host, port=port)
+    open_to_all = settings.auth is AuthMode.NONE and not is_loopback(settings.host)
+    if open_to_all and not (public or settings.allow_public_bind):
+        console.print(
+            f"[red]Refusing to listen on {settings.host}[/]: with CLIPMILL_AUTH=none anyone who "
+            "can reach this address acts as the local admin. Set CLIPMILL_AUTH=users (or "
+            "apikey), listen on 127.0.0.1, or pass --i-know-this-is-public."
+        )
+        raise typer.Exit(2)
+    public_warning = (
+        f"PUBLIC BIND WITHOUT AUTHENTICATION: {settings.host}:{settings.port} serves anyone "
+        "as the local admin (CLIPMILL_AUTH=none)"
+    )
+    if open_to_all:
+        console.print(f"[bold red]WARNING: {public_warning}[/]")
     # bind before anything else happens (migrations, workers): a busy port is one sentence
     try:
         sock = _listen(settings.host, settings.port)
@@ -54,12 +83,25 @@ def serve(
         console.print(f"[red]Cannot listen on {settings.host}:{settings.port}[/]: {_why(exc)}")
         raise typer.Exit(1) from None
     configure_logging()
+    if open_to_all:
+        log.warning(public_warning)
     console.print(
         f"clipmill {__version__} on http://{settings.host}:{settings.port}  "
         f"(data: {settings.data_dir})"
     )
     config = uvicorn.Config(create_app(settings), log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -84,6 +126,32 @@ def _why(exc: OSError) -> str:
     if exc.errno == errno.EADDRNOTAVAIL:
         return "this machine has no such address; check --host."
     return exc.strerror or str(exc)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default CLIPMILL_WORKER_CONCURRENCY).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's own /metrics on this port.")
+    ] = None,
+) -> None:
+    """Run jobs from the queue (scaled mode: CLIPMILL_QUEUE=celery, CLIPMILL_REDIS_URL).
+
+    Start as many as you like, on as many machines; `clipmill serve` then only takes requests.
+    """
+    from clipmill.observability.logs import configure_logging
+    from clipmill.queue.worker import run_worker
+
+    settings = _settings(worker_concurrency=concurrency, worker_metrics_port=metrics_port)
+    configure_logging()
+    try:
+        code = run_worker(settings)
+    except ClipmillError as exc:
+        console.print(f"[red]{exc.code}[/]: {exc.message}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 @app.command()
