@@ -72,7 +72,11 @@ def error_response(
 async def _clipmill_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ClipmillError)
     details = {"details": exc.details} if exc.details else {}
-    return error_response(exc.status_code, exc.code, redact(exc.message), **details)
+    retry_after = exc.details.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(
+        exc.status_code, exc.code, redact(exc.message), headers=headers, **details
+    )
 
 
 def validation_response(errors: list[Any]) -> JSONResponse:

@@ -39,6 +39,9 @@ class LocalQueue:
         self._cond = threading.Condition()
         self._queued: set[str] = set()
         self._running: set[str] = set()
+        self._again: dict[str, int] = {}
+        """Jobs queued again while a previous attempt still winds down (a retry right after a
+        cancel): offered again as soon as that attempt returns."""
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._shutdown = threading.Event()
@@ -66,11 +69,24 @@ class LocalQueue:
 
     def enqueue(self, job_id: str, priority: int = 0) -> None:
         with self._cond:
-            if job_id in self._queued or job_id in self._running:
-                return  # never the same job twice at once
+            if job_id in self._running:
+                self._again[job_id] = priority  # never the same job twice at once
+                return
+            if job_id in self._queued:
+                return
             heapq.heappush(self._heap, (-priority, next(self._seq), job_id))
             self._queued.add(job_id)
             self._cond.notify()
+
+    def enqueue_later(self, job_id: str, priority: int, delay: float) -> None:
+        """`enqueue` after ``delay`` seconds (a job that must wait its turn)."""
+        timer = threading.Timer(delay, self._enqueue_unless_stopped, (job_id, priority))
+        timer.daemon = True
+        timer.start()
+
+    def _enqueue_unless_stopped(self, job_id: str, priority: int) -> None:
+        if not self._stopping:
+            self.enqueue(job_id, priority)
 
     def running(self) -> set[str]:
         with self._cond:
@@ -97,3 +113,6 @@ class LocalQueue:
             finally:
                 with self._cond:
                     self._running.discard(job_id)
+                    again = self._again.pop(job_id, None)
+                if again is not None:
+                    self.enqueue(job_id, again)
