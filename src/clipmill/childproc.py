@@ -63,6 +63,7 @@ import clipmill
 from clipmill import errors
 from clipmill.cancellation import CancelSignal
 from clipmill.errors import ClipmillError, JobCancelled, TimedOut, WorkerCrashed
+from clipmill.media.netguard import direct_env
 
 KILL_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when cancelling."""
@@ -187,7 +188,7 @@ def _spawn(
     request_read, request_write = os.pipe()
     lifeline = _lifeline()
     package_root = str(Path(clipmill.__file__).resolve().parent.parent)
-    env = dict(os.environ)
+    env = direct_env()  # proxies from the environment would blind the network guard
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     try:
         proc = subprocess.Popen(

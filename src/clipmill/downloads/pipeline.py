@@ -30,18 +30,20 @@ class DownloadPipeline:
         options = DownloadOptions.model_validate(ctx.options.get("download") or {})
         ctx.stage(JobStage.DOWNLOADING, "Downloading.", progress=0.0)
         tracker = _ProgressTracker(ctx)
-        result = self.fetcher.download(
-            url,
-            options,
-            ctx.workdir / "download",
-            on_progress=tracker,
-            on_log=ctx.log,
-            cancel=ctx.cancel,
-            # the same signal means "user cancelled" or "shutting down"; on shutdown the .part
-            # must survive for the resume, and after a user's cancel the runner deletes the work
-            # dir itself
-            keep_partial_on_cancel=True,
-        )
+        with ctx.cookie_file(options.cookies_id) as cookie_file:
+            result = self.fetcher.download(
+                url,
+                options,
+                ctx.workdir / "download",
+                on_progress=tracker,
+                on_log=ctx.log,
+                cancel=ctx.cancel,
+                # the same signal means "user cancelled" or "shutting down"; on shutdown the
+                # .part must survive for the resume, and after a user's cancel the runner
+                # deletes the work dir itself
+                keep_partial_on_cancel=True,
+                cookie_file=cookie_file,
+            )
         if result.info.title:
             ctx.set_title(result.info.title)
         ctx.stage(JobStage.FINALIZING, "Storing files.")

@@ -32,11 +32,14 @@ class MediaFetcher(Protocol):
         on_log: Callable[[str], None],
         cancel: CancelSignal,
         keep_partial_on_cancel: bool = False,
+        cookie_file: Path | None = None,
     ) -> DownloadResult:
         """Download ``url`` into ``workdir`` as ``options`` ask.
 
         ``keep_partial_on_cancel`` leaves the partial file behind when the cancel means
         "shutting down, resume later"; the caller removes it after a real cancel.
+        ``cookie_file`` is a cookies.txt to send (the job's private copy, see
+        `clipmill.pipeline.context.JobContext.cookie_file`).
         """
         ...
 
@@ -62,6 +65,7 @@ class IsolatedFetcher:
         on_log: Callable[[str], None],
         cancel: CancelSignal,
         keep_partial_on_cancel: bool = False,
+        cookie_file: Path | None = None,
     ) -> DownloadResult:
         from clipmill.media import isolation
 
@@ -74,4 +78,5 @@ class IsolatedFetcher:
             on_log=on_log,
             cancel=cancel,
             keep_partial_on_cancel=keep_partial_on_cancel,
+            cookie_file=cookie_file,
         )

@@ -33,6 +33,7 @@ from clipmill.media import containers
 from clipmill.media.containers import FORMAT_WHITELIST as FORMAT_WHITELIST
 from clipmill.media.containers import PROTOCOL_WHITELIST as PROTOCOL_WHITELIST
 from clipmill.media.containers import refuse_unless_media as refuse_unless_media
+from clipmill.media.netguard import direct_env
 from clipmill.observability.redact import redact
 
 _STDERR_TAIL = 12
@@ -120,7 +121,11 @@ def find_ffmpeg() -> FFmpegTools:
 def _version(exe: str) -> str:
     try:
         out = subprocess.run(
-            [exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20
+            [exe, "-hide_banner", "-version"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=direct_env(),
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -162,7 +167,12 @@ def probe_file(path: Path | str, *, timeout: float = 60) -> MediaProbe:
     ]  # fmt: skip
     try:
         done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=direct_env(),
         )
     except subprocess.TimeoutExpired as exc:
         raise BrokenMedia(f"ffprobe timed out on {path.name}") from exc
@@ -207,7 +217,9 @@ def _probe_with_ffmpeg(ffmpeg: str, path: Path, timeout: float) -> MediaProbe:
     cmd = [ffmpeg, "-hide_banner", "-nostdin",
            *containers.guard_ffmpeg_args(["-i", file_arg(path)])]  # fmt: skip
     try:
-        text = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stderr
+        text = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=direct_env()
+        ).stderr
     except subprocess.TimeoutExpired as exc:
         raise BrokenMedia(f"ffmpeg timed out reading {path.name}") from exc
     _raise_refused(text, path.name)
@@ -269,6 +281,7 @@ def run_ffmpeg(
         text=True,
         errors="replace",
         start_new_session=new_session,
+        env=direct_env(),
     )
     progress: queue.Queue[float] = queue.Queue()
     stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)

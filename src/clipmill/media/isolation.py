@@ -44,8 +44,11 @@ def run_download(
     timeout: float | None = None,
     on_start: Callable[[int], None] | None = None,
     keep_partial_on_cancel: bool = False,
+    cookie_file: Path | None = None,
 ) -> DownloadResult:
     """``ytdlp.download`` in a killable child; JobCancelled within ~1-2 s of ``cancel``.
+
+    The child gets ``cookie_file`` as a path only; the caller owns (and removes) the file.
 
     ``on_start`` receives the child's pid (also its process group id) for supervision.
     ``keep_partial_on_cancel`` leaves the ``.part`` behind on cancel, for callers whose cancel
@@ -56,7 +59,7 @@ def run_download(
     try:
         result = _run(
             "clipmill.media.isolation:_download_in_child",
-            (url, options, workdir, settings),
+            (url, options, workdir, settings, cookie_file),
             cancel=cancel,
             on_progress=on_progress,
             on_log=on_log,
@@ -160,7 +163,12 @@ def _guarded(settings: Settings) -> Any:
 
 
 def _download_in_child(
-    emit: Emit, url: str, options: DownloadOptions, workdir: Path, settings: Settings
+    emit: Emit,
+    url: str,
+    options: DownloadOptions,
+    workdir: Path,
+    settings: Settings,
+    cookie_file: Path | None = None,
 ) -> DownloadResult:
     from clipmill.media import ytdlp
 
@@ -174,6 +182,7 @@ def _download_in_child(
             on_progress=lambda progress: emit("progress", progress),
             on_log=lambda line: emit("log", line),
             cancel=threading.Event(),  # the parent cancels by killing us
+            cookie_file=cookie_file,
         )
     except (OSError, ValueError, RuntimeError) as exc:
         raise DownloadFailed(f"unexpected error: {exc!r}") from exc

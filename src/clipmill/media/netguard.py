@@ -11,6 +11,14 @@ start helper threads). Everywhere else it passes straight through.
 A blocked connect raises ``ConnectionRefusedError`` (an ``OSError``, which every HTTP stack
 handles and reports) and records a ``BlockedAddress`` in the active ``ConnectionAudit`` so the
 caller can report ``blocked_address`` however yt-dlp wrapped the failure.
+
+Proxies. Through a proxy, ``connect()`` only ever sees the proxy's address, so the check above
+would pass any destination. Environment proxies (``HTTP_PROXY``, ``https_proxy``, ``ALL_PROXY``
+...) are therefore ignored everywhere: yt-dlp gets ``proxy=""`` (a direct connection), httpx
+``trust_env=False``, and child processes an environment without them (``direct_env``). The
+operator's own proxy (``proxy_url``) is allowed at connect time, and every request sent through
+it has its destination resolved and checked first (``check_destination``, called for each
+request and redirect by ``clipmill.media.proxied``).
 """
 
 from __future__ import annotations
@@ -19,11 +27,13 @@ import contextlib
 import contextvars
 import errno
 import ipaddress
+import os
 import socket
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from clipmill.errors import BlockedAddress, InvalidUrl, UnknownHost
@@ -81,6 +91,9 @@ class NetGuard:
 
     allow_private: bool = False
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    proxy_url: str | None = None
+    """The operator's proxy: connecting to it is allowed; what goes through it is checked by
+    destination (``check_destination``)."""
 
     def __post_init__(self) -> None:
         try:
@@ -90,12 +103,39 @@ class NetGuard:
         object.__setattr__(self, "allowed_networks", networks)  # frozen: normalise once
 
     @classmethod
-    def create(cls, allow_private: bool = False, allowed_networks: Iterable[Any] = ()) -> NetGuard:
-        return cls(allow_private, tuple(allowed_networks))
+    def create(
+        cls,
+        allow_private: bool = False,
+        allowed_networks: Iterable[Any] = (),
+        proxy_url: str | None = None,
+    ) -> NetGuard:
+        return cls(allow_private, tuple(allowed_networks), proxy_url or None)
 
     @classmethod
     def from_settings(cls, settings: Any) -> NetGuard:
-        return cls.create(settings.allow_private_networks, settings.allowed_networks)
+        return cls.create(
+            settings.allow_private_networks,
+            settings.allowed_networks,
+            getattr(settings, "proxy_url", None),
+        )
+
+    @cached_property
+    def _proxy_endpoints(self) -> frozenset[tuple[str, int]]:
+        """(address, port) pairs of the operator's proxy; resolved once, it is trusted."""
+        if not self.proxy_url:
+            return frozenset()
+        parts = urllib.parse.urlsplit(self.proxy_url)
+        host = parts.hostname or ""
+        port = parts.port or (1080 if parts.scheme.lower().startswith("socks") else 8080)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            return frozenset()
+        return frozenset((str(info[4][0]).split("%")[0], port) for info in infos)
+
+    def is_proxy(self, address: IPAddress | str, port: int) -> bool:
+        """True for the operator's proxy (the one address a proxied request connects to)."""
+        return (str(address), int(port)) in self._proxy_endpoints
 
     def blocked_reason(self, address: IPAddress | str) -> str | None:
         """None when ``address`` may be reached, else why not."""
@@ -176,6 +216,13 @@ def parse_http_url(url: str) -> tuple[str, int]:
     return host, port or (443 if parts.scheme.lower() == "https" else 80)
 
 
+def direct_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (default: this process's) without proxy variables, for child processes:
+    ``HTTP_PROXY``, ``https_proxy``, ``ALL_PROXY``, ``NO_PROXY``... in either case."""
+    source = os.environ if environ is None else environ
+    return {k: v for k, v in source.items() if not k.lower().endswith("_proxy")}
+
+
 def _ip_literal(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
@@ -229,6 +276,8 @@ def _guarded_address(sock: socket.socket, address: Any) -> Any:
         return address
     host, port = address[0], address[1]
     literal = _ip_literal(str(host))
+    if literal is not None and scope.guard.proxy_url and scope.guard.is_proxy(literal, port):
+        return address  # what goes through the proxy is checked by destination
     if literal is None:
         # connect() with a name: resolve here and connect to the address we checked, so the
         # check and the connection cannot see different answers
@@ -237,10 +286,38 @@ def _guarded_address(sock: socket.socket, address: Any) -> Any:
         except socket.gaierror:
             return address  # let connect() fail in its usual way
         for *_, sockaddr in infos:
-            _check_or_refuse(scope, str(sockaddr[0]), str(host))
+            if not (scope.guard.proxy_url and scope.guard.is_proxy(str(sockaddr[0]), port)):
+                _check_or_refuse(scope, str(sockaddr[0]), str(host))
         return (infos[0][4][0], port, *address[2:])
     _check_or_refuse(scope, literal, str(host))
     return address
+
+
+def check_destination(url: str) -> None:
+    """Check where a request through a proxy really goes: resolve ``url``'s host and refuse it
+    (ConnectionRefusedError, recorded in the audit) unless every address may be reached.
+
+    Does nothing unless a guard is active (``enforce``) for this thread or process.
+    """
+    scope = _active_scope()
+    if scope is None:
+        return
+    try:
+        host, port = parse_http_url(url)
+    except InvalidUrl as err:
+        raise ConnectionRefusedError(errno.ECONNREFUSED, f"clipmill netguard: {err}") from err
+    literal = _ip_literal(host)
+    if literal is not None:
+        _check_or_refuse(scope, literal, host)
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConnectionRefusedError(
+            errno.ECONNREFUSED, f"clipmill netguard: {host} does not resolve"
+        ) from exc
+    for *_, sockaddr in infos:
+        _check_or_refuse(scope, str(sockaddr[0]).split("%")[0], host)
 
 
 def _check_or_refuse(scope: _Scope, address: IPAddress | str, host: str) -> None:

@@ -181,6 +181,12 @@ class DownloadOptions(_Model):
         description="Download name template with %(field)s placeholders.",
         examples=["%(title)s [%(id)s].%(ext)s"],
     )
+    cookies_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="One of your cookie files (POST /api/v1/auth/cookies), for content that "
+        "needs a login; only its id is stored with the job.",
+    )
 
     @property
     def audio_only(self) -> bool:
@@ -458,6 +464,9 @@ def _common_params(settings: Settings, logger: Any) -> dict[str, Any]:
         "postprocessor_args": local_only_ffmpeg_args(),
         "enable_file_urls": False,
         "socket_timeout": settings.socket_timeout,
+        # "" is a direct connection: HTTP_PROXY & co. are ignored, because the guard would only
+        # see the proxy's address; the operator's proxy gets destination checks (`proxied`)
+        "proxy": settings.proxy_url or "",
         "cachedir": False,
         "check_formats": False,
         "quiet": True,
@@ -483,8 +492,12 @@ def to_ytdlp_params(
     logger: Any = None,
     progress_hooks: Sequence[Callable[[dict[str, Any]], None]] = (),
     postprocessor_hooks: Sequence[Callable[[dict[str, Any]], None]] = (),
+    cookie_file: Path | None = None,
 ) -> dict[str, Any]:
     """The complete yt-dlp params for a download of ``options`` into ``workdir``.
+
+    ``cookie_file`` is the job's decrypted cookies.txt (see ``clipmill.cookies.jobfile``);
+    ``options.cookies_id`` only names it.
 
     Time sections are not passed on: yt-dlp's ``download_ranges`` makes ffmpeg read the
     network, so ytdlp.download fetches the whole media natively and cuts locally. Thumbnails
@@ -516,6 +529,7 @@ def to_ytdlp_params(
         "subtitleslangs": list(subs.languages) if subs else [],
         "subtitlesformat": f"{subs.format.value}/best" if subs else "best",
         "writethumbnail": False,
+        "cookiefile": str(cookie_file) if cookie_file is not None else None,
     }
     # the whitelisting wrappers unless the caller passes them (or others) itself
     params["ffmpeg_location"] = ffmpeg_location or ffmpeg.guarded_tools_dir(settings.data_dir)

@@ -67,6 +67,7 @@ class FakeFetcher:
         on_log: Callable[[str], None],
         cancel: CancelSignal,
         keep_partial_on_cancel: bool = False,
+        cookie_file: Path | None = None,
     ) -> DownloadResult:
         self.downloads.append(url)
         info = self.probe(url)

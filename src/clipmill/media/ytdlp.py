@@ -41,7 +41,7 @@ from clipmill.errors import (
     TimedOut,
     UnsupportedUrl,
 )
-from clipmill.media import fetchlimits, ffmpeg, netguard, outputs, sniff
+from clipmill.media import fetchlimits, ffmpeg, netguard, outputs, proxied, sniff
 from clipmill.media.fetchlimits import FetchLimits
 from clipmill.media.models import (
     Chapter,
@@ -152,7 +152,25 @@ def _extract(ydl: YoutubeDL, url: str, *, download: bool) -> dict[str, Any]:
     info = ydl.process_ie_result(_single_video(result), download=download)
     if info is None:
         raise UnsupportedUrl(f"no media found at {url}")
-    return _single_video(info)
+    return forget_cookies(_single_video(info))
+
+
+def forget_cookies(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` without the cookies yt-dlp copies into it (a ``cookies`` field per format,
+    ``Cookie`` in ``http_headers``), so that nothing built from it can store or show them."""
+    stack: list[Any] = [info]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            item.pop("cookies", None)
+            headers = item.get("http_headers")
+            if isinstance(headers, dict):
+                for name in [k for k in headers if str(k).lower() == "cookie"]:
+                    del headers[name]
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return info
 
 
 # --- durations the origin did not announce ----------------------------------------------
@@ -279,6 +297,8 @@ def probe(
 ) -> MediaInfo:
     """What ``url`` offers (title, duration, formats, ...), without downloading media."""
     guard.check_url(url)
+    if settings.proxy_url:
+        proxied.install()
     with netguard.enforce(guard) as audit:
         try:
             with YoutubeDL(probe_params(settings, logger=_Logger(on_log))) as ydl:
@@ -309,16 +329,23 @@ def download(
     on_progress: ProgressCallback,
     on_log: LogCallback,
     cancel: CancelSignal,
+    cookie_file: Path | None = None,
 ) -> DownloadResult:
     """Download ``url`` into ``workdir`` as ``options`` ask; files are named by a fixed stem.
+
+    ``cookie_file`` is a cookies.txt yt-dlp sends and writes back to when it closes; the
+    caller owns it (``options.cookies_id`` only names it).
 
     Nothing is cleaned up here on failure: this runs in a child that may have lost its parent
     while a newer attempt resumes the same ``.part``; the supervising side removes partial files
     (`isolation.run_download`), because only it knows whether it is still alive.
     """
     guard.check_url(url)
+    if settings.proxy_url:
+        proxied.install()
     workdir.mkdir(parents=True, exist_ok=True)
     run = _DownloadRun(url, options, workdir, settings, on_progress, on_log, cancel)
+    run.cookie_file = cookie_file
     with netguard.enforce(guard) as audit:
         try:
             info = run.fetch()
@@ -361,6 +388,7 @@ class _DownloadRun:
         self.url, self.options, self.workdir, self.settings = url, options, workdir, settings
         self.on_progress, self.on_log, self.cancel = on_progress, on_log, cancel
         self.duration: float | None = None
+        self.cookie_file: Path | None = None
         self._bytes: dict[str, int] = {}
 
     def fetch(self) -> dict[str, Any]:
@@ -373,6 +401,7 @@ class _DownloadRun:
             logger=_Logger(self.on_log),
             progress_hooks=[self._on_download],
             postprocessor_hooks=[self._on_postprocess],
+            cookie_file=self.cookie_file,
         )
         with YoutubeDL(params) as ydl:
             # page-like fetches get a byte cap and, phase by phase, a deadline; media does not

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clipmill.cancellation import CancelToken
 from clipmill.config import Settings
-from clipmill.errors import JobCancelled
+from clipmill.cookies.jobfile import CookieSource, mask, private_cookie_file
+from clipmill.errors import ClipmillError, JobCancelled
 from clipmill.jobs.enums import JobStage
 from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.progress import ProgressReporter
@@ -30,6 +33,8 @@ class JobContext:
     cancel: CancelToken
     workdir: Path
     result: dict[str, Any] = field(default_factory=dict)
+    cookies: CookieSource | None = None
+    _secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def job_id(self) -> str:
@@ -61,7 +66,28 @@ class JobContext:
         )
 
     def log(self, line: str, level: str = "info") -> None:
-        self.reporter.log(self.job_id, line, level, attempt=self.attempt)
+        self.reporter.log(self.job_id, self.mask_secrets(line), level, attempt=self.attempt)
+
+    def mask_secrets(self, text: str) -> str:
+        """``text`` without the values of any cookie file this attempt opened."""
+        return mask(text, self._secrets) if self._secrets else text
+
+    @contextlib.contextmanager
+    def cookie_file(self, cookies_id: str | None) -> Iterator[Path | None]:
+        """The owner's cookie file ``cookies_id``, decrypted into a private file (0600, in a
+        0700 directory of the work dir) while the block runs; None without an id."""
+        if cookies_id is None:
+            yield None
+            return
+        if self.cookies is None:
+            raise ClipmillError(
+                "This worker has no cookie vault; the job cannot use cookies.",
+                code="cookies_unavailable",
+            )
+        cookies = self.cookies.cookie_text(self.job.owner_id, cookies_id)
+        self._secrets |= cookies.secrets
+        with private_cookie_file(cookies, self.workdir) as path:
+            yield path
 
     def set_title(self, title: str) -> None:
         self.jobs.update(self.job_id, self.attempt, title=title)

@@ -162,7 +162,9 @@ class LlmRanker:
     def rerank(self, clips: Sequence[Clip]) -> list[RankerChoice] | None:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+            with httpx.Client(
+                timeout=self.timeout, transport=self.transport, trust_env=False
+            ) as client:
                 response = client.post(self.url, json=self.request_body(clips), headers=headers)
                 response.raise_for_status()
                 content = response.json()["choices"][0]["message"]["content"]

@@ -58,17 +58,19 @@ def _download(run: JobRun) -> SourceMetadata:
         run.progress.report((update.percent or 0.0) / 100, update.message, **info)
 
     options = run.options.shorts.download_options(audio_only=run.kind is JobKind.TRANSCRIBE)
-    result = run.seams.fetcher.download(
-        url,
-        options,
-        target,
-        on_progress=on_progress,
-        on_log=ctx.log,
-        cancel=ctx.cancel,
-        # a stopping worker keeps the partial file for the resume; a user's cancel deletes the
-        # work dir
-        keep_partial_on_cancel=True,
-    )
+    with ctx.cookie_file(options.cookies_id) as cookie_file:
+        result = run.seams.fetcher.download(
+            url,
+            options,
+            target,
+            on_progress=on_progress,
+            on_log=ctx.log,
+            cancel=ctx.cancel,
+            # a stopping worker keeps the partial file for the resume; a user's cancel deletes
+            # the work dir
+            keep_partial_on_cancel=True,
+            cookie_file=cookie_file,
+        )
     media = result.by_role("media") or result.by_role("audio")
     if not media:
         raise BrokenMedia("The download produced no media file.")

@@ -31,6 +31,7 @@ class ClipxDownloadIn(BaseModel):
     format: str = Field("mp4", description="mp4, webm, mkv, or an audio format (mp3, m4a, ...).")
     resolution: str = Field("best", description="best, 2160p ... 360p, or audio.")
     filename: str | None = Field(None, max_length=200)
+    cookies_id: str | None = Field(None, max_length=64, description="One of your cookie files.")
 
 
 class CancelIn(BaseModel):
@@ -53,6 +54,8 @@ def clipx_options(body: ClipxDownloadIn) -> DownloadOptions:
         raise InvalidOption(f"format: unknown format {body.format!r}.", field="format")
     if body.filename:
         values["filename"] = body.filename
+    if body.cookies_id:
+        values["cookies_id"] = body.cookies_id
     return DownloadOptions.model_validate(values)
 
 
