@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from clipmill.accounts.principal import Principal
 from clipmill.api.presenters import file_url
 from clipmill.bootstrap import Container
+from clipmill.errors import Conflict, FileExpired, NotFound
+from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.schemas import JobRecord
+from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import JobType, PlannedClip
+from clipmill.shorts.transcript import Transcript
 
 _SHOWN_AT_TOP = frozenset(
     {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
@@ -70,3 +76,48 @@ def clip_out(clip: PlannedClip, link: Callable[[str], str | None]) -> dict[str, 
     }
     body = clip.model_dump(mode="json", exclude={"assets", "renditions"})
     return {**body, "assets": assets}
+
+
+class TranscriptWordOut(BaseModel):
+    start: float
+    end: float
+    text: str
+
+
+class TranscriptWordsOut(BaseModel):
+    """The words of a job's transcript with their times: what the clip editor picks spans from
+    (clip times snap to these words)."""
+
+    job_id: str
+    language: str
+    duration: float
+    words: list[TranscriptWordOut] = Field(description="In time order, within the asked window.")
+
+
+def transcript_words(
+    container: Container, owner: Principal, job_id: str, start: float, end: float | None
+) -> TranscriptWordsOut:
+    """The words spoken between ``start`` and ``end`` (None: to the end) of a shorts or
+    transcribe job."""
+    job = container.jobs.get(owner, job_id)
+    if job.kind not in (JobKind.SHORTS, JobKind.TRANSCRIBE):
+        raise NotFound(f"Job {job_id} has no transcript.", resource="transcript")
+    store = ArtifactStore(container.settings.jobs_dir / job.id)
+    if not store.path("transcript.json").is_file():
+        if job.status is JobStatus.COMPLETED:
+            raise FileExpired(
+                "This job's transcript is no longer kept (retention).", code="source_expired"
+            )
+        raise Conflict("The transcript is not ready yet.", code="invalid_transition")
+    transcript = Transcript.from_dict(store.read_json("transcript.json"))
+    words = [
+        TranscriptWordOut(start=round(w.start, 3), end=round(w.end, 3), text=w.text)
+        for w in transcript.words
+        if w.end > start and (end is None or w.start < end)
+    ]
+    return TranscriptWordsOut(
+        job_id=job.id,
+        language=transcript.language,
+        duration=round(transcript.duration, 3),
+        words=words,
+    )

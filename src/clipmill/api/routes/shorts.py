@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
@@ -22,7 +22,7 @@ from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
 from clipmill.api.presenters import file_url
-from clipmill.api.shorts_view import clip_out
+from clipmill.api.shorts_view import TranscriptWordsOut, clip_out, transcript_words
 from clipmill.bootstrap import Container
 from clipmill.errors import InvalidRequest
 from clipmill.shorts.clip_edits import ClipAdd, ClipChange, ClipEdit
@@ -183,6 +183,20 @@ class _StreamingForm:
     def _part_end(self) -> None:
         if self._text is not None and self._name:
             self.fields[self._name] = self._text.decode("utf-8", "replace")
+
+
+@router.get(
+    "/{job_id}/transcript", response_model=TranscriptWordsOut,
+    summary="The transcript's words with their times (optionally a window of it)",
+)  # fmt: skip
+def job_transcript(
+    job_id: str,
+    container: ContainerDep,
+    owner: PrincipalDep,
+    start: Annotated[float, Query(ge=0, le=86_400, description="From this time (s).")] = 0.0,
+    end: Annotated[float | None, Query(gt=0, le=86_400, description="To this time (s).")] = None,
+) -> TranscriptWordsOut:
+    return transcript_words(container, owner, job_id, start, end)
 
 
 # -- editing the clips of a finished job -------------------------------------------------------
