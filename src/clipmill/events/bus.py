@@ -49,9 +49,12 @@ class EventBus(Protocol):
 
     def publish(self, message: JobEventMessage) -> None: ...
     def subscribe(self, job_id: str) -> Subscription: ...
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
+    def add_listener(self, listener: Listener, *, local_only: bool = False) -> Callable[[], None]:
         """Call ``listener`` for every event, in the publishing thread (so keep it quick); an
-        exception it raises is logged and dropped. Returns a function that removes it."""
+        exception it raises is logged and dropped. Returns a function that removes it.
+
+        With ``local_only``, only events published in this process (a bus that spans processes
+        delivers the others too): what must happen once per event, like counting it."""
         ...
 
     def close(self) -> None: ...
@@ -103,16 +106,21 @@ class InMemoryEventBus:
         self._listeners: list[Listener] = []
 
     def publish(self, message: JobEventMessage) -> None:
+        self.deliver_to_subscribers(message)
         with self._lock:
-            subs = list(self._subs.get(message.job_id, ()))
             listeners = list(self._listeners)
-        for sub in subs:
-            sub.deliver(message)
         for listener in listeners:
             try:
                 listener(message)
             except Exception:  # one broken listener must not stop the publisher (a job's end)
                 log.exception("event listener %r failed", listener)
+
+    def deliver_to_subscribers(self, message: JobEventMessage) -> None:
+        """Hand ``message`` to the job's subscribers only (not to listeners)."""
+        with self._lock:
+            subs = list(self._subs.get(message.job_id, ()))
+        for sub in subs:
+            sub.deliver(message)
 
     def subscribe(self, job_id: str) -> Subscription:
         sub = _AsyncSubscription(self, job_id)
@@ -120,7 +128,7 @@ class InMemoryEventBus:
             self._subs[job_id].add(sub)
         return sub
 
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
+    def add_listener(self, listener: Listener, *, local_only: bool = False) -> Callable[[], None]:
         with self._lock:
             self._listeners.append(listener)
 

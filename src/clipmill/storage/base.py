@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 
 class Storage(Protocol):
-    """Where finished files live. Keys are made from job and file ids, never from titles."""
+    """Where finished files live. Keys are made from job and file ids, never from titles.
+
+    Failures of the backend are `OSError`s (a missing file: `FileNotFoundError`), whichever
+    backend it is, so callers such as the retention sweeper handle one kind of error.
+    """
 
     def put(self, key: str, src: Path, *, content_type: str) -> int:
         """Move `src` into storage under `key`; return its size in bytes."""
@@ -23,6 +28,10 @@ class Storage(Protocol):
 
     def copy_to(self, key: str, dst: Path) -> None:
         """Put a copy of the stored file at ``dst`` (a hard link where that is possible)."""
+        ...
+
+    def iter_bytes(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        """The stored bytes, read when iterated (a ZIP streams its members through this)."""
         ...
 
     def exists(self, key: str) -> bool: ...

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from clipmill.errors import InvalidRequest
 
 
 class LocalStorage:
+    """Files under one directory (embedded mode); clipmill serves them itself."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
@@ -44,6 +47,11 @@ class LocalStorage:
         except OSError:  # another file system, or no hard links
             shutil.copyfile(src, dst)
 
+    def iter_bytes(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        with self._path(key).open("rb") as file:
+            while chunk := file.read(chunk_size):
+                yield chunk
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -71,6 +79,11 @@ class MemoryStorage:
 
     def copy_to(self, key: str, dst: Path) -> None:
         dst.write_bytes(self.blobs[key])
+
+    def iter_bytes(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        data = self.blobs[key]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     def exists(self, key: str) -> bool:
         return key in self.blobs

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from clipmill.api.deps import ContainerDep
 from clipmill.errors import FileExpired, NotFound
+from clipmill.storage.disposition import content_disposition
 
 router = APIRouter(tags=["files"])
 
@@ -33,10 +31,3 @@ def download_file(token: str, container: ContainerDep) -> Response:
         media_type=file.content_type,
         headers={"Content-Disposition": content_disposition(file.name)},
     )
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    ascii_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name)
-    return f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''{quote(name)}"
