@@ -5,17 +5,23 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
+API_TESTS := tests/api tests/downloads tests/playlists tests/shorts_api tests/edge
+
 .PHONY: run test test-postgres fuzz system-deps venv install lint bench clean
 
 # Debian packages: ffmpeg for media, espeak-ng for the test talk, fonts-dejavu-core for the
-# burned-in captions (libass draws them in DejaVu Sans). Installed only when we are root
-# on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
+# burned-in captions (libass draws them in DejaVu Sans), chromium for the browser tests
+# (Playwright drives /usr/bin/chromium; `playwright install` is never run). Installed only when
+# we are root on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  missing=""; \
 	  command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
 	  command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	  if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi; \
@@ -35,8 +41,10 @@ run: install
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v ffmpeg >/dev/null 2>&1; then $(MAKE) system-deps; fi
 	$(VENV)/bin/clipmill serve
 
+# The whole suite, then the API tests again behind authentication (auth=users, an API key).
 test: system-deps install
 	$(PY) -m pytest -q
+	CLIPMILL_TEST_AUTH=users $(PY) -m pytest -q $(API_TESTS)
 
 # The job, API, download, playlist and shorts-API tests again on PostgreSQL (root on Debian).
 test-postgres: system-deps install

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from clipmill import childproc
-from clipmill.api.app import create_app
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
 from tests.support.media_factory import MediaFiles
 
@@ -60,7 +59,7 @@ def test_a_download_takes_the_spare_and_a_new_one_replaces_it(
         return proc, receiver, recorded
 
     try:
-        with TestClient(create_app(container=c)) as api:
+        with api_client(c) as api:
             wait_for(lambda: len(our_children() - before) == 1)  # the spare is up before any job
             (first_spare,) = our_children() - before
             childproc._start_child = spy  # type: ignore[assignment]

@@ -8,16 +8,16 @@ use the in-memory implementations.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import IO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clipmill import childproc
+from clipmill.accounts.limits import JobBudget, Quotas, RateLimiter
 from clipmill.accounts.service import AccountService
 from clipmill.accounts.vault import SecretBox
 from clipmill.clock import Clock
@@ -28,14 +28,19 @@ from clipmill.downloads.pipeline import DownloadPipeline
 from clipmill.downloads.service import DownloadService
 from clipmill.errors import DependencyMissing
 from clipmill.events.bus import EventBus, InMemoryEventBus
+from clipmill.events.redis_bus import RedisEventBus
 from clipmill.jobs.enums import JobKind
+from clipmill.jobs.leases import LeaseKeeper
 from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.models import User
 from clipmill.jobs.progress import ProgressReporter
 from clipmill.jobs.service import JobService
+from clipmill.jobs.stats import JobStats
 from clipmill.jobs.store import JobStore
 from clipmill.media.fetcher import IsolatedFetcher, MediaFetcher
+from clipmill.media.netguard import NetGuard
 from clipmill.media.playlists import ExtractorClass
+from clipmill.media.thumbnails import ThumbnailProxy
 from clipmill.observability.metrics import Metrics
 from clipmill.pipeline.runner import JobRunner, Pipeline
 from clipmill.playlists.expand import ParentPipelines
@@ -43,6 +48,7 @@ from clipmill.playlists.service import ParentService
 from clipmill.playlists.zipstream import ArchiveService
 from clipmill.queue.base import JobQueue
 from clipmill.queue.local import LocalQueue
+from clipmill.queue.periodic import PeriodicWork
 from clipmill.shorts.clip_edits import ClipEditor
 from clipmill.shorts.job_pipeline import ShortsPipeline
 from clipmill.shorts.job_schemas import incoming_dir
@@ -58,15 +64,17 @@ from clipmill.shorts.seams import (
     default_planner,
 )
 from clipmill.storage.base import Storage
-from clipmill.storage.local import LocalStorage
+from clipmill.storage.factory import make_storage
 from clipmill.storage.signing import LinkSigner, load_or_create_secret
 from clipmill.storage.sweeper import RetentionSweeper
 from clipmill.webhooks.service import WebhookService
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from redis import Redis
 
-#: held (flock) by the process whose worker pool may recover the data dir's unfinished jobs
-WORKER_LOCK = "workers.lock"
+    from clipmill.queue.celery import CeleryQueue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,58 +103,50 @@ class Container:
     sweeper: RetentionSweeper
     metrics: Metrics
     box: SecretBox
+    limiter: RateLimiter
+    quotas: Quotas
+    stats: JobStats
     accounts: AccountService
     cookies: CookieVault
     webhooks: WebhookService
+    thumbnails: ThumbnailProxy
+    leases: LeaseKeeper
+    periodic: PeriodicWork
+    """Retention sweeps and lease recovery (once per cluster in scaled mode)."""
+    runs_jobs: bool = True
+    """Whether this process runs jobs: the embedded server, or `clipmill worker` (an API
+    process in scaled mode only sends them)."""
     started: bool = False
-    _lock_file: IO[str] | None = field(default=None, repr=False)
 
     def start(self, *, workers: bool = True, sweeper: bool = True, recover: bool = True) -> None:
-        """Start workers (re-queuing jobs a dead process left, unless `recover` is off).
+        """Start workers (re-queuing jobs a lost process left, unless `recover` is off) and the
+        periodic work (unless `sweeper` is off).
 
-        Recovery needs the data dir's worker lock: a second process on the same data dir must
-        not mistake the first one's running jobs for lost ones and run them twice.
+        Recovery takes only jobs whose worker is gone: their lease expired, or its process no
+        longer exists (`clipmill.jobs.leases`); a second process on the same data dir or
+        database leaves the first one's running jobs alone.
         """
         if workers:
-            if recover and not self._take_worker_lock():
-                log.warning(
-                    "another clipmill process holds %s; not recovering its jobs",
-                    self.settings.data_dir / WORKER_LOCK,
-                )
-                recover = False
+            self.leases.start()
             self.queue.start(recover=recover)
             self.webhooks.start()
-            if self.settings.warm_spare:
+            if self.settings.warm_spare and self.runs_jobs:
                 childproc.enable_spares("clipmill.media.isolation", ("clipmill.media.ytdlp",))
         if sweeper:
-            self.sweeper.start()
+            self.periodic.start()
         self.started = True
 
     def stop(self) -> None:
+        self.periodic.stop()
         self.queue.stop()
+        self.leases.stop()
         self.webhooks.stop()
-        if self.settings.warm_spare:
+        if self.settings.warm_spare and self.runs_jobs:
             childproc.shutdown_spares()
-        self.sweeper.stop()
         self.metrics.close()
         self.bus.close()
         self.engine.dispose()
-        if self._lock_file is not None:
-            self._lock_file.close()  # closing the descriptor releases the flock
-            self._lock_file = None
         self.started = False
-
-    def _take_worker_lock(self) -> bool:
-        if self._lock_file is not None:
-            return True
-        handle = (self.settings.data_dir / WORKER_LOCK).open("a")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._lock_file = handle
-        return True
 
 
 def ensure_local_user(sessions: sessionmaker[Session]) -> None:
@@ -174,10 +174,10 @@ def bootstrap(
     other keyword arguments replace one seam each.
     """
     settings = settings or Settings()
-    if settings.queue is not QueueBackend.LOCAL:
+    scaled = settings.queue is QueueBackend.CELERY
+    if scaled and not settings.redis_url:
         raise DependencyMissing(
-            f"The {settings.queue.value} queue is not available in this version; "
-            "use CLIPMILL_QUEUE=local."
+            "CLIPMILL_QUEUE=celery needs CLIPMILL_REDIS_URL (the broker and the event bus)."
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -186,8 +186,9 @@ def bootstrap(
     sessions = make_sessions(engine)
     ensure_local_user(sessions)
 
-    bus = bus or InMemoryEventBus()
-    storage = storage or LocalStorage(settings.files_dir)
+    # with Redis, events cross processes (API tier, workers) in either queue mode
+    bus = bus or (RedisEventBus(settings.redis_url) if settings.redis_url else InMemoryEventBus())
+    storage = storage or make_storage(settings)
     signer = LinkSigner(
         settings.secret_key or load_or_create_secret(settings.data_dir),
         ttl=settings.link_ttl_seconds,
@@ -197,6 +198,10 @@ def bootstrap(
     lifecycle = JobLifecycle(store)
     reporter = ProgressReporter(store)
     jobs = JobService(store, lifecycle, jobs_dir=settings.jobs_dir)
+    limiter = RateLimiter(settings)
+    quotas = Quotas(sessions, settings)
+    jobs.add_check(quotas)
+    jobs.add_check(JobBudget(limiter))
     fetcher = fetcher or IsolatedFetcher(settings)
     downloads = DownloadService(jobs, settings, fetcher)
     transcribers = transcribers or WhisperTranscribers(settings)
@@ -222,14 +227,43 @@ def bootstrap(
         **ParentPipelines(extractors).as_registry(),
         **(pipelines or {}),
     }
-    runner = JobRunner(lifecycle, reporter, storage, settings, all_pipelines, bus=bus)
-    queue = LocalQueue(
-        runner.run,
-        concurrency=settings.max_concurrent_jobs,
-        recover=lambda: [(j.id, j.priority) for j in lifecycle.requeue_lost()],
+    leases = LeaseKeeper(sessions, settings.lease_seconds)
+    runner = JobRunner(
+        lifecycle, reporter, storage, settings, all_pipelines, bus=bus, leases=leases
     )
+    queue: LocalQueue | CeleryQueue
+    lock_redis = None
+    if scaled:
+        from clipmill.queue.celery import CeleryQueue  # celery is imported in scaled mode only
+
+        queue = CeleryQueue(settings, running=runner.running)
+        bus.add_listener(queue.on_event, local_only=True)
+        lock_redis = queue.redis
+    else:
+        queue = LocalQueue(
+            runner.run,
+            concurrency=settings.max_concurrent_jobs,
+            recover=lambda: [(j.id, j.priority) for j in lifecycle.requeue_lost()],
+        )
     lifecycle.dispatcher = queue
+    if settings.quota_concurrent_jobs:
+        runner.defer = queue.enqueue_later
+    stats = JobStats(sessions)
+    sweeper = RetentionSweeper(
+        sessions,
+        storage,
+        retention_seconds=settings.retention_seconds,
+        interval=settings.sweep_interval_seconds,
+        jobs_dir=settings.jobs_dir,
+        incoming_dir=incoming_dir(settings),
+        clock=clock,
+    )
+    periodic = _periodic_work(settings, lifecycle, queue, sweeper, lock_redis)
     box = SecretBox.from_settings(settings)
+    cookies = CookieVault(sessions, settings, box)
+    jobs.add_check(cookies.check_job)
+    runner.cookies = cookies
+    jobs.add_check(WebhookService.option_check(settings))
     return Container(
         settings=settings,
         engine=engine,
@@ -250,18 +284,42 @@ def bootstrap(
         pipelines=all_pipelines,
         runner=runner,
         queue=queue,
-        sweeper=RetentionSweeper(
-            sessions,
-            storage,
-            retention_seconds=settings.retention_seconds,
-            interval=settings.sweep_interval_seconds,
-            jobs_dir=settings.jobs_dir,
-            incoming_dir=incoming_dir(settings),
-            clock=clock,
-        ),
-        metrics=Metrics(bus, queue),
+        sweeper=sweeper,
+        metrics=Metrics(bus, queue, stats, running=stats.running if scaled else None),
+        stats=stats,
         box=box,
+        limiter=limiter,
+        quotas=quotas,
         accounts=AccountService(sessions, settings, clock=clock),
-        cookies=CookieVault(sessions, settings, box),
+        cookies=cookies,
         webhooks=WebhookService(sessions, settings, bus, box, clock=clock),
+        thumbnails=ThumbnailProxy(NetGuard.from_settings(settings)),
+        leases=leases,
+        periodic=periodic,
+        runs_jobs=not scaled,
     )
+
+
+def _periodic_work(
+    settings: Settings,
+    lifecycle: JobLifecycle,
+    queue: JobQueue,
+    sweeper: RetentionSweeper,
+    lock_redis: Redis | None,
+) -> PeriodicWork:
+    """The retention sweep and the lease recovery; in scaled mode each run takes a Redis lock,
+    so the cluster runs each once per interval whichever processes start them."""
+    scaled = settings.queue is QueueBackend.CELERY
+    periodic = PeriodicWork(lock_redis)
+    periodic.add("sweep", settings.sweep_interval_seconds, sweeper.sweep)
+
+    def recover() -> None:
+        max_lost = settings.max_attempts if scaled else 0
+        again = lifecycle.requeue_lost(queued=False, max_lost=max_lost)
+        if scaled:  # messages a Redis without persistence lost
+            again += lifecycle.stale_queued(settings.requeue_stale_seconds)
+        for job in again:
+            queue.enqueue(job.id, job.priority)
+
+    periodic.add("recover", settings.lease_seconds / 2, recover)
+    return periodic

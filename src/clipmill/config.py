@@ -32,6 +32,26 @@ class AuthMode(StrEnum):
     """Accounts (register/login, JWT) and their API keys."""
 
 
+class StorageBackend(StrEnum):
+    """Where finished files live."""
+
+    LOCAL = "local"
+    """A directory on this machine (``data_dir/files``; embedded mode)."""
+    S3 = "s3"
+    """An S3-compatible bucket, presigned links (scaled mode)."""
+
+
+class S3AddressingStyle(StrEnum):
+    """How requests name the bucket (botocore's ``addressing_style``)."""
+
+    AUTO = "auto"
+    """Virtual-hosted where the bucket name allows it, else path."""
+    PATH = "path"
+    """``endpoint/bucket/key``: MinIO and most self-hosted stores."""
+    VIRTUAL = "virtual"
+    """``bucket.endpoint/key``: AWS's preferred form."""
+
+
 class Settings(BaseSettings):
     """Every knob clipmill has. Embedded defaults: SQLite, in-process workers, local files."""
 
@@ -135,8 +155,10 @@ class Settings(BaseSettings):
     )
 
     # rate limits (the `limits` library's notation) and quotas; 0 turns a quota off
-    rate_limit_storage: str = Field(
-        "memory://", description="limits storage URI (redis://... when configured)."
+    rate_limit_storage: str | None = Field(
+        None,
+        description="limits storage URI; default: redis_url when set (counters shared by every "
+        "API process), else memory://.",
     )
     rate_limit_requests: str = Field("600/minute", description="Per IP and per user/key.")
     rate_limit_login: str = Field("10/minute", description="Login/register attempts per IP.")
@@ -159,6 +181,77 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
 
+    # webhooks (see docs/webhooks.md)
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=30, description="Attempts per delivery before it is marked failed."
+    )
+    webhook_backoff_seconds: float = Field(
+        10.0, gt=0, description="First retry delay; later ones grow to ~360x it, with jitter."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Seconds a receiver has to answer (connect: 5 at most)."
+    )
+    webhook_workers: int = Field(2, ge=1, le=16, description="Deliveries sent at once.")
+
+    # scaled mode: S3 storage (see docs/deploy.md)
+    storage_backend: StorageBackend = Field(
+        StorageBackend.LOCAL, description="Where finished files live: local (files_dir) or s3."
+    )
+    s3_bucket: str | None = Field(None, description="Bucket of every stored file (required).")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket, e.g. 'clipmill/'.")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 API endpoint (MinIO, R2...); default: AWS for s3_region."
+    )
+    s3_public_endpoint_url: str | None = Field(
+        None,
+        description="Endpoint presigned links name, when clients reach the store by another "
+        "address than clipmill does (http://minio:9000 inside, https://files.example outside).",
+    )
+    s3_region: str = Field("us-east-1", description="Region the requests are signed for.")
+    s3_access_key_id: str | None = Field(None, description="Default: boto3's credential chain.")
+    s3_secret_access_key: str | None = None
+    s3_addressing_style: S3AddressingStyle = Field(
+        S3AddressingStyle.AUTO, description="auto, path (MinIO) or virtual (bucket in the host)."
+    )
+    s3_multipart_threshold: int = Field(
+        64 * 1024**2, ge=5 * 1024**2, description="Bytes from which uploads go in parts."
+    )
+    s3_multipart_chunksize: int = Field(
+        16 * 1024**2, ge=5 * 1024**2, description="Bytes per part (S3 minimum: 5 MiB)."
+    )
+
+    # scaled mode: queue and events (see docs/scaling.md)
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db; with queue=celery it is the broker and carries the "
+        "live job events between processes.",
+    )
+    worker_concurrency: int = Field(
+        2, ge=1, le=64, description="Jobs one `clipmill worker` process runs at once."
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Scaled mode: attempts lost with their worker before a job fails with "
+        "too_many_attempts instead of running again.",
+    )
+    lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A running job's lease; its worker renews it every third of this, and "
+        "a job whose lease expired is queued again.",
+    )
+    requeue_stale_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="Scaled mode: a job queued this long is sent to the broker again (a "
+        "message lost with a Redis that does not persist); duplicates are harmless.",
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of a worker's own /metrics (0: none)."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -167,6 +260,12 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'clipmill.db'}"
+
+    @property
+    def broker_visibility_seconds(self) -> int:
+        """How long Redis keeps a delivered, unacknowledged task before giving it to another
+        worker: longer than the longest job may run, so a slow job is never run twice."""
+        return int(self.max_duration * 2 + 3600)
 
     @property
     def jobs_dir(self) -> Path:

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.downloads.schemas import DownloadRequest
 from clipmill.jobs.enums import JobKind
+from tests.support.api import api_client
 from tests.support.containers import Gate, make_container, wait_for
 
 
@@ -27,7 +27,7 @@ def client(tmp_path: Path, gate: Gate) -> Iterator[TestClient]:
     container = make_container(
         tmp_path, {JobKind.DOWNLOAD: gate}, max_body_bytes=64 * 1024, max_header_bytes=8192
     )
-    with TestClient(create_app(container=container), raise_server_exceptions=False) as c:
+    with api_client(container, raise_server_exceptions=False) as c:
         c.container = container  # type: ignore[attr-defined]
         yield c
     container.stop()
@@ -127,7 +127,7 @@ def test_only_failed_or_cancelled_jobs_can_be_retried(client: TestClient, gate: 
 )  # fmt: skip
 def test_bad_urls_have_stable_codes(tmp_path: Path, url: str, code: str) -> None:
     container = make_container(tmp_path, allow_private_networks=False)
-    with TestClient(create_app(container=container)) as c:
+    with api_client(container) as c:
         response = c.post("/api/v1/download", json={"url": url})
     container.stop()
     assert response.status_code == 422 and error(response)["code"] == code

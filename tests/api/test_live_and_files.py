@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.clock import FakeClock
 from clipmill.jobs.enums import JobKind, JobStage
 from clipmill.pipeline.context import JobContext
+from tests.support.api import api_client
 from tests.support.containers import Gate, make_container, wait_for, wait_terminal
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes
@@ -41,8 +41,10 @@ def clock() -> FakeClock:
 @pytest.fixture
 def client(tmp_path: Path, gate: Gate, clock: FakeClock):  # type: ignore[no-untyped-def]
     pipelines = {JobKind.DOWNLOAD: producing, JobKind.SHORTS: gate}
-    container = make_container(tmp_path, pipelines, clock=clock, link_ttl_seconds=2)
-    with TestClient(create_app(container=container)) as c:
+    container = make_container(
+        tmp_path, pipelines, clock=clock, link_ttl_seconds=2, metrics_token="scrape"
+    )
+    with api_client(container) as c:
         c.container = container  # type: ignore[attr-defined]
         yield c
     container.stop()
@@ -209,7 +211,7 @@ def test_health_reports_database_and_workers(client: TestClient) -> None:
 def test_metrics_count_finished_jobs(client: TestClient) -> None:
     job_id = _job(client)
     wait_terminal(client.container, job_id)  # type: ignore[attr-defined]
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers={"authorization": "Bearer scrape"}).text
     assert 'clipmill_jobs_finished_total{status="completed"} 1.0' in text
     assert "clipmill_jobs_running" in text
 

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.downloads.schemas import DownloadRequest
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for, wait_terminal
 from tests.support.media_factory import MediaFiles
 from tests.support.media_server import MediaServer
@@ -31,7 +31,7 @@ def container(tmp_path: Path) -> Iterator[Container]:
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container=container)) as c:
+    with api_client(container) as c:
         yield c
 
 
@@ -181,7 +181,7 @@ def test_private_addresses_are_blocked_by_default(
     tmp_path: Path, media_url: Callable[..., str], media_files: MediaFiles
 ) -> None:
     c = make_container(tmp_path / "strict", None, allow_private_networks=False)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         for url in (
             media_url(media_files.mp4),
             "http://169.254.169.254/latest/meta-data",

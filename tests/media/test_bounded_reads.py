@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 
 from clipmill.api.app import create_app
 from clipmill.childproc import Emit, run_in_child
@@ -30,6 +29,7 @@ from clipmill.media.netguard import NetGuard
 from clipmill.media.options import DownloadOptions
 from clipmill.media.playlists import open_listing
 from tests.media.conftest import make_settings
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
 from tests.support.media_server import MediaServer, RequestRecord, StreamRecord
 
@@ -327,7 +327,7 @@ def test_previews_answer_as_before_and_refuse_with_the_code(
 ) -> None:
     container = make_container(tmp_path / "data", max_page_bytes=CAP, warm_spare=False)
     page, endless = media_server.url("page.html"), unique(media_server.endless_url(0))
-    with TestClient(create_app(container=container)) as client:
+    with api_client(container) as client:
         ok = client.get("/api/v1/metadata", params={"url": page})
         assert ok.status_code == 200 and ok.json()["formats"]
         clipx = client.post("/api/preview", json={"url": page})

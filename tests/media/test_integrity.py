@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from clipmill.api.app import create_app
 from clipmill.errors import BrokenMedia
 from clipmill.media import ffmpeg
 from clipmill.media.integrity import check_complete
+from tests.support.api import api_client
 from tests.support.containers import make_container
 from tests.support.media_factory import MediaFiles, ffmpeg_exe
 from tests.support.media_server import MediaServer
@@ -161,7 +160,7 @@ def test_a_download_of_a_file_cut_short_fails_as_broken_media(
     origin_root.mkdir()
     (origin_root / "cut.mp4").write_bytes(media_files.mp4.read_bytes()[:300_000])
     container = make_container(tmp_path / "data")
-    with MediaServer(origin_root) as origin, TestClient(create_app(container=container)) as api:
+    with MediaServer(origin_root) as origin, api_client(container) as api:
         created = api.post("/api/v1/download", json={"url": origin.url("cut.mp4")})
         assert created.status_code == 202, created.text
         job_id = created.json()["id"]

@@ -30,12 +30,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.errors import BrokenMedia, UnsupportedMedia
 from clipmill.media import containers, ffmpeg
 from clipmill.media.options import DownloadOptions, to_ytdlp_params
 from tests.media.conftest import make_settings
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
 from tests.support.media_factory import MediaFiles, ffmpeg_exe
 from tests.support.media_server import MediaServer
@@ -495,7 +495,7 @@ def container(tmp_path: Path) -> Iterator[Container]:
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container=container)) as c:
+    with api_client(container) as c:
         yield c
 
 

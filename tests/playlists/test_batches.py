@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from fastapi.testclient import TestClient
-
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.jobs.enums import JobStatus
 from tests.playlists.conftest import ContainerFactory, FakeDownloads
+from tests.support.api import api_client
 from tests.support.containers import wait_for, wait_terminal
 from tests.support.feeds import FeedSite
 
@@ -36,7 +34,7 @@ def test_a_batch_of_50_with_duplicates_and_invalid_urls(
     assert len(urls) == 50
     fake = FakeDownloads()
     c = parent_container(fake, max_concurrent_jobs=3)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         response = client.post("/api/v1/batch/download", json={"urls": urls, "quality": "720p"})
         assert response.status_code == 202, response.text
         batch = response.json()
@@ -61,7 +59,7 @@ def test_delete_cancels_a_batch(parent_container: ContainerFactory, feed_site: F
     hold = threading.Event()
     c = parent_container(FakeDownloads(hold=hold))
     urls = [feed_site.url(f"nothing/cancel-batch-{n}.mp4") for n in range(5)]
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         batch = client.post("/api/v1/batch/download", json={"urls": urls}).json()
         wait_for(lambda: c.jobs.child_counts(LOCAL_USER, batch["id"]).total == 5)
         cancelled = client.delete(f"/api/v1/batch/{batch['id']}").json()
@@ -73,7 +71,7 @@ def test_delete_cancels_a_batch(parent_container: ContainerFactory, feed_site: F
 
 def test_batch_limits(parent_container: ContainerFactory, feed_site: FeedSite) -> None:
     c = parent_container(FakeDownloads(), max_batch=5)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         six = [feed_site.url(f"nothing/limit-{n}.mp4") for n in range(6)]
         too_many = client.post("/api/v1/batch/download", json={"urls": six})
         assert too_many.status_code == 422
@@ -92,7 +90,7 @@ def test_blocked_addresses_are_rejected_per_url(
     parent_container: ContainerFactory, feed_site: FeedSite
 ) -> None:
     c = parent_container(FakeDownloads(hold=threading.Event()), allow_private_networks=False)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         urls = ["http://93.184.216.34/clip.mp4", feed_site.url("nothing/private.mp4")]
         batch = client.post("/api/v1/batch/download", json={"urls": urls}).json()
         assert batch["accepted"] == 1

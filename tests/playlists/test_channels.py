@@ -6,11 +6,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from clipmill.api.app import create_app
 from clipmill.jobs.enums import JobStatus
 from tests.playlists.conftest import ContainerFactory, FakeDownloads
+from tests.support.api import api_client
 from tests.support.containers import wait_terminal
 from tests.support.feeds import FakeVideo, FeedSite
 from tests.support.media_server import MediaServer
@@ -73,7 +72,7 @@ def test_channel_filters_and_sorts(
     name = f"chan-{case}"
     url = feed_site.channel(name, VIDEOS)
     c = parent_container(FakeDownloads())
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         response = client.post("/api/v1/channel/download", json={"url": url, **fields})
         assert response.status_code == 202, response.text
         started = response.json()
@@ -97,7 +96,7 @@ def test_channel_info_shows_the_channel_and_its_first_page(
     parent_container: ContainerFactory, feed_site: FeedSite, feed_server: MediaServer
 ) -> None:
     url = feed_site.channel("chan-info", VIDEOS, title="Cooking With Tests")
-    with TestClient(create_app(container=parent_container(FakeDownloads()))) as client:
+    with api_client(parent_container(FakeDownloads())) as client:
         body = client.get("/api/v1/channel/info", params={"url": url, "limit": 5}).json()
     assert (body["name"], body["id"], body["entry_count"]) == (
         "Cooking With Tests",
@@ -114,7 +113,7 @@ def test_a_channel_request_with_bad_bounds_is_refused(
     parent_container: ContainerFactory, feed_site: FeedSite
 ) -> None:
     url = feed_site.channel("chan-bad", VIDEOS[:2])
-    with TestClient(create_app(container=parent_container(FakeDownloads()))) as client:
+    with api_client(parent_container(FakeDownloads())) as client:
         response = client.post(
             "/api/v1/channel/download", json={"url": url, "min_views": 10, "max_views": 1}
         )
@@ -131,7 +130,7 @@ def test_channel_items_download_for_real(
     """Children get the video page; yt-dlp's generic extractor finds its <video> and downloads."""
     url = feed_site.channel("chan-real", VIDEOS[:3])
     c = parent_container(None)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         response = client.post(
             "/api/v1/channel/download", json={"url": url, "sort": "longest", "limit": 2}
         )

@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.jobs.enums import JobStatus
 from clipmill.playlists.schemas import PlaylistDownloadRequest
 from tests.playlists.conftest import ContainerFactory, FakeDownloads
+from tests.support.api import api_client
 from tests.support.containers import wait_for, wait_terminal
 from tests.support.feeds import FeedSite, GatedListIE
 
@@ -38,7 +38,7 @@ def test_preview_pages_through_a_feed(
     parent_container: ContainerFactory, feed_site: FeedSite
 ) -> None:
     url = feed_site.numbered_feed("preview25", 25)
-    with TestClient(create_app(container=parent_container(FakeDownloads()))) as client:
+    with api_client(parent_container(FakeDownloads())) as client:
         page = client.get(
             "/api/v1/playlist/preview", params={"url": url, "limit": 10, "offset": 10}
         )
@@ -69,7 +69,7 @@ def test_items_select_with_ranges_and_negative_indexes(
 ) -> None:
     fake = FakeDownloads()
     url = feed_site.numbered_feed("select12", 12)
-    with TestClient(create_app(container=parent_container(fake))) as client:
+    with api_client(parent_container(fake)) as client:
         job = start(client, url=url, items="1-3,7,-2:")
         assert job["kind"] == "playlist" and job["status"] == "queued"
         wait_terminal(client.app.state.container, job["id"])  # type: ignore[attr-defined]
@@ -100,7 +100,7 @@ def test_an_empty_selection_fails_the_parent(
     parent_container: ContainerFactory, feed_site: FeedSite
 ) -> None:
     url = feed_site.numbered_feed("three", 3)
-    with TestClient(create_app(container=parent_container(FakeDownloads()))) as client:
+    with api_client(parent_container(FakeDownloads())) as client:
         job = start(client, url=url, items="10-20")
         done = wait_terminal(client.app.state.container, job["id"])  # type: ignore[attr-defined]
         assert (done.status, done.error_code) == (JobStatus.FAILED, "no_items")
@@ -113,7 +113,7 @@ def test_cancel_stops_every_item_and_retry_reruns_only_those(
     fake = FakeDownloads(hold=hold)
     url = feed_site.numbered_feed("cancel6", 6)
     c = parent_container(fake, max_concurrent_jobs=2)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         job = start(client, url=url)
         wait_for(
             lambda: len(fake.runs) == 2 and c.jobs.child_counts(LOCAL_USER, job["id"]).total == 6
@@ -138,7 +138,7 @@ def test_retry_of_a_completed_parent_reruns_only_failed_items(
     fake = FakeDownloads(fail=("flaky4-2.",))
     url = feed_site.numbered_feed("flaky4", 4)
     c = parent_container(fake)
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         job = start(client, url=url)
         assert wait_terminal(c, job["id"]).status is JobStatus.COMPLETED  # 3 of 4 is completed
         detail = client.get(f"/api/v1/jobs/{job['id']}").json()

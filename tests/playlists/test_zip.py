@@ -7,16 +7,15 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER, Principal
-from clipmill.api.app import create_app
 from clipmill.errors import NotFound
 from clipmill.jobs.enums import JobStatus
 from clipmill.jobs.schemas import FileRecord
 from clipmill.playlists.schemas import PlaylistDownloadRequest
 from clipmill.playlists.zipstream import member_names
 from tests.playlists.conftest import ContainerFactory, FakeDownloads
+from tests.support.api import api_client
 from tests.support.containers import wait_terminal
 from tests.support.feeds import FeedItem, FeedSite
 
@@ -47,7 +46,7 @@ def test_zip_streams_finished_items_in_order_beside_a_failed_one(
 ) -> None:
     url = feed_site.numbered_feed("zipfake", 5)
     c = parent_container(FakeDownloads(fail=("zipfake-3.",)))
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         response = client.post("/api/v1/playlist/download", json={"url": url, "zip": True})
         job_id = response.json()["id"]
         assert wait_terminal(c, job_id).status is JobStatus.COMPLETED
@@ -84,7 +83,7 @@ def test_a_parent_without_finished_items_has_nothing_to_zip(
 ) -> None:
     url = feed_site.numbered_feed("zipnone", 2)
     c = parent_container(FakeDownloads(fail=("zipnone",)))
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         job_id = client.post("/api/v1/playlist/download", json={"url": url, "zip": True}).json()[
             "id"
         ]
@@ -101,7 +100,7 @@ def test_another_users_parent_cannot_be_zipped(
     url = feed_site.numbered_feed("zipowner", 1)
     job = c.parents.start_playlist(LOCAL_USER, PlaylistDownloadRequest(url=url))
     wait_terminal(c, job.id)
-    with TestClient(create_app(container=c)), pytest.raises(NotFound):
+    with api_client(c), pytest.raises(NotFound):
         c.archives.plan(Principal(user_id="other", name="other"), job.id)
 
 
@@ -119,7 +118,7 @@ def test_zip_of_real_downloads_with_a_404_item(
     url = feed_site.feed("realzip", items, title="Real Zip")
     c = parent_container(None, max_concurrent_jobs=3)  # the real download pipeline
     tiny = (feed_site.root / "tiny.mp4").read_bytes()
-    with TestClient(create_app(container=c)) as client:
+    with api_client(c) as client:
         job_id = client.post("/api/v1/playlist/download", json={"url": url, "zip": True}).json()[
             "id"
         ]

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.media.testing import FakeFetcher
 from clipmill.shorts.seams import ClipPlanner
@@ -28,6 +27,7 @@ from clipmill.shorts.testing import (
 )
 from clipmill.shorts.transcribe import ProgressCallback
 from clipmill.shorts.transcript import Transcript
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
 from tests.support.talk import DEFAULT_SCRIPT, write_wav
 
@@ -179,7 +179,7 @@ def _app_factory(root: Path, lecture: Transcript) -> Iterator[Callable[..., Shor
             **settings,
         )
         container.start(workers=False, sweeper=False)
-        client = TestClient(create_app(container=container))
+        client = api_client(container)
         client.__enter__()
         built.append((container, client))
         return ShortsApp(container, client, transcriber, sources)

@@ -15,10 +15,9 @@ import jiwer
 import pytest
 import srt
 import webvtt
-from fastapi.testclient import TestClient
 
-from clipmill.api.app import create_app
 from tests.shorts_api.conftest import ShortsApp
+from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
 from tests.support.talk import Talk
 
@@ -39,7 +38,7 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShortsApp]:
     """The app as deployed: default pipelines, WhisperTranscriber from settings, one worker."""
     container = make_container(tmp_path_factory.mktemp("real"), max_concurrent_jobs=1)
     container.start(sweeper=False)
-    with TestClient(create_app(container=container)) as client:
+    with api_client(container) as client:
         yield ShortsApp(container, client, transcriber=None)  # type: ignore[arg-type]
     container.stop()
 

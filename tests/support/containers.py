@@ -49,7 +49,15 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret",
         "sweep_interval_seconds": 3600,
         "max_concurrent_jobs": 2,
+        # `make test` runs the API tests again with CLIPMILL_TEST_AUTH=users (tests/support/api.py)
+        "auth": os.environ.get("CLIPMILL_TEST_AUTH", "none"),
         "warm_spare": False,  # tests count child processes; tests/test_spares.py covers spares
+        # TestClient's Host; tests of the edge pass their own list
+        "trusted_hosts": ["testserver", "localhost", "127.0.0.1", "::1"],
+        # budgets far above what a test spends; tests of the limits set their own
+        "rate_limit_requests": "100000/minute",
+        "rate_limit_login": "100000/minute",
+        "rate_limit_jobs": "100000/minute",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from clipmill import __version__
@@ -29,12 +28,15 @@ from clipmill.api.routes import (
     jobs,
     live,
     metrics,
+    stats,
+    thumbnails,
     webhooks,
 )
 from clipmill.api.routes import playlists as playlist_routes
 from clipmill.api.routes import shorts as shorts_routes
 from clipmill.bootstrap import Container, bootstrap
 from clipmill.config import Settings
+from clipmill.web import routes as web
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
@@ -67,24 +69,28 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     _install_offline_docs(app)
     app.include_router(shorts_routes.router)  # before jobs: POST /api/v1/jobs{,/upload}
     app.include_router(playlist_routes.router)
-    for module in (health, metrics, auth, cookies, webhooks, jobs, downloads, files, clipx, live):
+    routers = (health, metrics, stats, auth, cookies, webhooks, thumbnails)
+    for module in (*routers, jobs, downloads, files, clipx, live):
         app.include_router(module.router)
+    app.include_router(web.router)  # the UI's pages, outside the OpenAPI description
+    app.mount("/static", web.static_files(), name="static")
     install_openapi(app)
     # middlewares run outermost-last-added: limits, then the edge (hosts, headers, CORS, Origin),
     # then authentication, then rate limits by caller
     install_rate_limits(app, settings)
     install_auth(app)
-    install_edge(app, settings)
     app.add_middleware(
         OptionsFromRoutes,
         spec=app.openapi,
         extra={
             "/api/docs": {"GET"},
+            "/api/docs/init.js": {"GET"},
             "/api/docs/static/*": {"GET"},
             "/api/openapi.json": {"GET"},
             "/ws/{job_id}": {"GET"},
         },
     )
+    install_edge(app, settings)
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
@@ -94,16 +100,45 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
 
 def _install_offline_docs(app: FastAPI) -> None:
-    """Swagger UI at /api/docs with its JS and CSS from the fastapi-offline wheel, not a CDN."""
+    """Swagger UI at /api/docs with its JS and CSS from the fastapi-offline wheel, not a CDN.
+
+    The page has no inline script (the CSP forbids it): Swagger UI starts from /api/docs/init.js.
+    """
     assets = Path(fastapi_offline.__file__).parent / "static"
     app.mount("/api/docs/static", StaticFiles(directory=assets), name="docs-static")
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="clipmill API",
-            swagger_js_url="/api/docs/static/swagger-ui-bundle.js",
-            swagger_css_url="/api/docs/static/swagger-ui.css",
-            swagger_favicon_url="data:,",
-        )
+        return HTMLResponse(DOCS_PAGE)
+
+    @app.get("/api/docs/init.js", include_in_schema=False)
+    def docs_init() -> Response:
+        return Response(DOCS_INIT, media_type="text/javascript")
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>clipmill API</title>
+<link rel="stylesheet" href="/api/docs/static/swagger-ui.css">
+<link rel="icon" href="data:,">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/api/docs/static/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script>
+</body>
+</html>
+"""
+
+DOCS_INIT = """window.ui = SwaggerUIBundle({
+  url: "/api/openapi.json",
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  showExtensions: true,
+  showCommonExtensions: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+});
+"""

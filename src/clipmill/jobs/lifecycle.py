@@ -10,13 +10,15 @@ must stop without touching anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clipmill.errors import Superseded
 from clipmill.jobs.enums import EventType, JobKind, JobStage, JobStatus
+from clipmill.jobs.leases import owner_gone
 from clipmill.jobs.models import Job, StoredFile, new_id, utcnow
 from clipmill.jobs.repository import JobRepository
 from clipmill.jobs.schemas import ChildCounts, FileRecord, JobPage, JobRecord, NewFile
@@ -25,6 +27,15 @@ from clipmill.storage.base import Storage
 
 #: statuses a user may retry from; processing -> queued is recovery's move, not a user's
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+PARENT_KINDS = [k.value for k in JobKind if k.is_parent]
+
+
+class HeldBack(Exception):
+    """`claim` refused: the job's owner already runs as many jobs as their quota allows."""
+
+    def __init__(self, priority: int) -> None:
+        super().__init__("held back by the owner's running quota")
+        self.priority = priority
 
 
 class Dispatcher(Protocol):
@@ -178,16 +189,45 @@ class JobLifecycle:
         return self.requeue(job_id, "Queued.", sources={JobStatus.PENDING})
 
     # -- a run ----------------------------------------------------------------------------------
-    def claim(self, job_id: str) -> JobRecord | None:
+    def claim(
+        self,
+        job_id: str,
+        *,
+        owner_cap: int = 0,
+        lease_owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> JobRecord | None:
         """queued -> processing, atomically; None when the job is no longer runnable.
 
-        The returned record's ``attempts`` is this run's fencing token.
+        The returned record's ``attempts`` is this run's fencing token; ``lease_owner`` and
+        ``lease_until`` stamp the worker that runs it (`clipmill.jobs.leases`). With
+        ``owner_cap``, a job (not a parent) whose owner already runs that many jobs stays queued
+        and `HeldBack` is raised: the count is taken after this job's row is moved, inside the
+        same transaction, so two workers cannot both slip under the cap.
         """
         with self.store.tx() as (session, repo):
-            if not repo.move(job_id, JobStatus.PROCESSING, started_at=utcnow(), finished_at=None):
+            moved = repo.move(
+                job_id,
+                JobStatus.PROCESSING,
+                started_at=utcnow(),
+                finished_at=None,
+                lease_owner=lease_owner,
+                lease_expires_at=lease_until,
+            )
+            if not moved:
                 return None
             job = repo.get(job_id)
             session.refresh(job)
+            if owner_cap and not JobKind(job.kind).is_parent:
+                running = session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(Job.owner_id == job.owner_id, Job.id != job.id)
+                    .where(Job.status == JobStatus.PROCESSING.value)
+                    .where(Job.kind.not_in(PARENT_KINDS))  # a parent runs while its items wait
+                )
+                if (running or 0) >= owner_cap:
+                    raise HeldBack(job.priority)  # rolls the move back
             job.attempts += 1
             job.error_code = job.error_message = None
             self.store.record(session, job, EventType.STATUS, "Processing.")
@@ -260,18 +300,94 @@ class JobLifecycle:
         return self._finish(job_id, JobStatus.FAILED, values, None, attempt)
 
     # -- recovery and retries -------------------------------------------------------------------
-    def requeue_lost(self) -> list[JobRecord]:
-        """After a restart: processing jobs go back to queued; return every job to enqueue."""
+    def requeue_lost(self, *, queued: bool = True, max_lost: int = 0) -> list[JobRecord]:
+        """Queue again the processing jobs whose worker is lost; return every job to enqueue.
+
+        Lost means: no lease, an expired lease, or a lease whose owner is provably gone (see
+        `clipmill.jobs.leases`); a live worker's jobs, here or on another host, stay put.
+        With ``queued``, jobs that already wait are returned too (a fresh in-process pool must
+        hold them). With ``max_lost``, a job that has now lost that many attempts with their
+        worker fails ``too_many_attempts`` instead (a job that kills its worker every time).
+        """
+        now = utcnow()
+        out: list[JobRecord] = []
+        ended: list[JobRecord] = []
+        recovered: list[JobRecord] = []
         with self.store.tx() as (session, repo):
-            out = []
-            for job in repo.resumable():
-                if job.status == JobStatus.PROCESSING.value and repo.move(
-                    job.id, JobStatus.QUEUED, sources={JobStatus.PROCESSING}
+            for job in repo.resumable(queued=queued):
+                if job.status == JobStatus.QUEUED.value:
+                    out.append(JobRecord.model_validate(job))
+                    continue
+                if not _lost(job, now):
+                    continue
+                crashed = job.lease_owner is not None  # None: its worker let go cleanly
+                lost = job.lost_attempts + (1 if crashed else 0)
+                target = JobStatus.QUEUED
+                message = "Recovered after a restart."
+                values: dict[str, Any] = {"message": message}
+                if max_lost and lost >= max_lost:  # the dead-letter state
+                    target = JobStatus.FAILED
+                    message = f"The job stopped its worker {lost} times; it will not run again."
+                    values = {
+                        "error_code": "too_many_attempts",
+                        "error_message": message,
+                        "finished_at": now,
+                        "message": message,
+                    }
+                if not repo.move(
+                    job.id,
+                    target,
+                    sources={JobStatus.PROCESSING},
+                    attempt=job.attempts,
+                    lost_attempts=lost,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    **values,
                 ):
-                    session.refresh(job)
-                    self.store.record(session, job, EventType.STATUS, "Recovered after a restart.")
-                out.append(JobRecord.model_validate(job))
+                    continue  # it ended or moved meanwhile
+                session.refresh(job)
+                self.store.record(session, job, EventType.STATUS, message)
+                record = JobRecord.model_validate(job)
+                if target is JobStatus.QUEUED:
+                    out.append(record)
+                    recovered.append(record)
+                else:
+                    ended.append(record)
+        for record in recovered:
+            self.store.publish_record(record, EventType.STATUS, record.message)
+        for record in ended:
+            self._after_terminal(record)
         return out
+
+    def release(self, job_id: str, attempt: int) -> None:
+        """Let go of a job this worker stops without ending it (shutdown): it stays processing
+        and any recovery queues it at once, without counting a lost attempt."""
+        with self.store.tx() as (_s, repo):
+            repo.session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.attempts == attempt,
+                    Job.status == JobStatus.PROCESSING.value,
+                )
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def stale_queued(self, older_than: float) -> list[JobRecord]:
+        """Jobs queued for longer than ``older_than`` seconds, touched so the next call skips
+        them for as long again: a queue that may have lost their message sends them again."""
+        cutoff = utcnow() - timedelta(seconds=older_than)
+        with self.store.tx() as (session, _repo):
+            rows = session.scalars(
+                select(Job)
+                .where(Job.status == JobStatus.QUEUED.value, Job.updated_at < cutoff)
+                .order_by(Job.priority.desc(), Job.created_at)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.updated_at = utcnow()
+            return [JobRecord.model_validate(r) for r in rows]
 
     def requeue(
         self,
@@ -289,6 +405,7 @@ class JobLifecycle:
                 "error_message": None,
                 "finished_at": None,
                 "message": message,
+                "lost_attempts": 0,  # a retry starts a fresh count of attempts lost
             }
             if reset:
                 values.update(progress=0.0, stage=JobStage.INITIALIZING.value, result=None)
@@ -311,7 +428,15 @@ class JobLifecycle:
             ids += [c.id for c in repo.children(job_id) if not JobStatus(c.status).is_terminal]
             records = []
             for jid in ids:
-                if repo.move(jid, JobStatus.CANCELLED, finished_at=utcnow(), message=reason):
+                cancelled = repo.move(
+                    jid,
+                    JobStatus.CANCELLED,
+                    finished_at=utcnow(),
+                    message=reason,
+                    lease_owner=None,  # a lease is held only while processing
+                    lease_expires_at=None,
+                )
+                if cancelled:
                     job = repo.get(jid)
                     session.refresh(job)
                     self.store.record(session, job, EventType.STATUS, reason)
@@ -396,6 +521,7 @@ class JobLifecycle:
         attempt: int | None,
     ) -> bool:
         with self.store.result_lock, self.store.tx() as (session, repo):
+            values = {**values, "lease_owner": None, "lease_expires_at": None}
             if not repo.move(job_id, target, attempt=attempt, **values):
                 return False
             job = repo.get(job_id)
@@ -429,6 +555,13 @@ def _store_file(session: Session, job: Job, file: NewFile) -> StoredFile:
     session.add(row)
     session.flush()
     return row
+
+
+def _lost(job: Job, now: datetime) -> bool:
+    """Whether a processing job's worker is gone (see `clipmill.jobs.leases`)."""
+    if job.lease_owner is None or job.lease_expires_at is None:
+        return True
+    return job.lease_expires_at <= now or owner_gone(job.lease_owner)
 
 
 def _check_owner(job: Job, attempt: int) -> None:

@@ -90,6 +90,11 @@ class Job(Base):
     source_url: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lost_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts that ended with their worker (recovered, not finished) since the last retry."""
+    lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The worker running the job (`clipmill.jobs.leases`); None once it let go cleanly."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     error_code: Mapped[str | None] = mapped_column(String(64), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -168,11 +168,13 @@ class JobRepository:
             or 0.0
         )
 
-    def resumable(self) -> Sequence[Job]:
-        """Jobs a fresh worker pool must pick up: queued, or processing when a worker was lost."""
+    def resumable(self, *, queued: bool = True) -> Sequence[Job]:
+        """Jobs a fresh worker pool must pick up: queued (unless not ``queued``), or processing
+        when a worker was lost (the caller checks their leases)."""
+        statuses = [JobStatus.PROCESSING.value] + ([JobStatus.QUEUED.value] if queued else [])
         return self.session.scalars(
             select(Job)
-            .where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.PROCESSING.value]))
+            .where(Job.status.in_(statuses))
             .order_by(Job.priority.desc(), Job.created_at)
         ).all()
 

@@ -20,15 +20,20 @@ from pathlib import Path
 
 from clipmill.cancellation import CancelToken
 from clipmill.config import Settings
+from clipmill.cookies.jobfile import CookieSource, remove_leftovers
 from clipmill.errors import ClipmillError, JobCancelled, StorageFull, Superseded
 from clipmill.events.bus import EventBus, JobEventMessage
 from clipmill.jobs.enums import JobKind, JobStatus
-from clipmill.jobs.lifecycle import JobLifecycle
+from clipmill.jobs.leases import LeaseKeeper
+from clipmill.jobs.lifecycle import HeldBack, JobLifecycle
 from clipmill.jobs.progress import ProgressReporter
 from clipmill.jobs.schemas import JobRecord
 from clipmill.observability.redact import redact
 from clipmill.pipeline.context import JobContext
 from clipmill.storage.base import Storage
+
+DEFER_SECONDS = 1.0
+"""How soon a job held back by its owner's running quota is offered again."""
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,7 @@ class JobRunner:
         pipelines: Mapping[JobKind, Pipeline],
         *,
         bus: EventBus | None = None,
+        leases: LeaseKeeper | None = None,
         cancel_poll_interval: float = 1.0,
     ) -> None:
         self.lifecycle = lifecycle
@@ -63,14 +69,33 @@ class JobRunner:
         self.settings = settings
         self.pipelines = dict(pipelines)
         self._poll = cancel_poll_interval
+        self.leases = leases
+        """Stamps and renews the lease of every job this runner runs (`clipmill.jobs.leases`)."""
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
+        self.cookies: CookieSource | None = None
+        """Where jobs that name a ``cookies_id`` get the file (the cookie vault)."""
+        self.defer: Callable[[str, int, float], None] | None = None
+        """``defer(job_id, priority, seconds)``: offer a job held back by its owner's running
+        quota (``settings.quota_concurrent_jobs``) to the queue again later."""
         if bus is not None:
             bus.add_listener(self._on_event)
 
     def run(self, job_id: str, shutdown: threading.Event) -> None:
         """Run one attempt of ``job_id``; ``shutdown`` is set when the worker pool stops."""
-        job = self.lifecycle.claim(job_id)
+        cap = self.settings.quota_concurrent_jobs if self.defer is not None else 0
+        leases = self.leases
+        try:
+            job = self.lifecycle.claim(
+                job_id,
+                owner_cap=cap,
+                lease_owner=leases.owner if leases is not None else None,
+                lease_until=leases.expiry() if leases is not None else None,
+            )
+        except HeldBack as held:
+            assert self.defer is not None
+            self.defer(job_id, held.priority, DEFER_SECONDS)
+            return
         if job is None:
             return  # cancelled or already taken while it waited
         attempt = job.attempts
@@ -81,16 +106,31 @@ class JobRunner:
         )
         with self._lock:
             self._tokens[job_id] = token
+        if leases is not None:
+            leases.hold(job_id)
         try:
             self._run(job, token)
         finally:
+            if leases is not None:
+                leases.drop(job_id)
             with self._lock:
                 self._tokens.pop(job_id, None)
             self.reporter.forget(job_id)
+            if shutdown.is_set():
+                self._release(job_id, attempt)
+
+    def _release(self, job_id: str, attempt: int) -> None:
+        """Stopped without an ending: let go, so a recovery resumes the job without waiting for
+        the lease to expire or counting a lost attempt (a no-op once the job ended)."""
+        try:
+            self.lifecycle.release(job_id, attempt)
+        except Exception:  # the lease then simply expires
+            log.warning("job %s: could not release its lease", job_id, exc_info=True)
 
     def _run(self, job: JobRecord, token: CancelToken) -> None:
         workdir = self.settings.jobs_dir / job.id
         workdir.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(workdir)  # a killed attempt's decrypted cookies
         ctx = JobContext(
             job=job,
             jobs=self.lifecycle,
@@ -99,6 +139,7 @@ class JobRunner:
             settings=self.settings,
             cancel=token,
             workdir=workdir,
+            cookies=self.cookies,
         )
         keep = job.kind in _RESUMABLE
         try:
@@ -137,7 +178,7 @@ class JobRunner:
             )
 
     def _fail(self, ctx: JobContext, exc: ClipmillError, workdir: Path, keep: bool) -> None:
-        message = redact(exc.message)
+        message = redact(ctx.mask_secrets(exc.message))
         self.reporter.log(ctx.job_id, f"{exc.code}: {message}", "error")
         if self.lifecycle.fail(ctx.job_id, ctx.attempt, exc.code, message):
             self._cleanup(workdir, keep_artifacts=keep)

@@ -144,6 +144,12 @@ class ShortsOptions(BaseModel):
         default=Framing.FOLLOW,
         description="follow the speaker's face, fit the whole frame, or centre.",
     )
+    cookies_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="One of your cookie files (POST /api/v1/auth/cookies), for a source URL "
+        "that needs a login.",
+    )
 
     @model_validator(mode="after")
     def _durations_fit(self) -> ShortsOptions:
@@ -162,9 +168,15 @@ class ShortsOptions(BaseModel):
     def download_options(self, *, audio_only: bool = False) -> DownloadOptions:
         """What to fetch: audio alone is enough to transcribe; clips need the picture too."""
         if audio_only:
-            return DownloadOptions.model_validate({"quality": Quality.audio})
+            return DownloadOptions.model_validate(
+                {"quality": Quality.audio, "cookies_id": self.cookies_id}
+            )
         return DownloadOptions.model_validate(
-            {"quality": Quality(self.resolution.value), "container": Container(self.output_format)}
+            {
+                "quality": Quality(self.resolution.value),
+                "container": Container(self.output_format),
+                "cookies_id": self.cookies_id,
+            }
         )
 
 
