@@ -50,10 +50,14 @@ def serve_clipmill(root: Path) -> tuple[str, Any]:
     return f"http://127.0.0.1:{port}", (server, thread, container)
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 def serve_floor(root: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
     (root / "index.html").write_text(FLOOR_HTML)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a, **k: None  # type: ignore[assignment,method-assign]
+    handler = functools.partial(QuietHandler, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{httpd.server_address[1]}", httpd
