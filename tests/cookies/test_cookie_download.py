@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.cookies.jobfile import PRIVATE_DIR_PREFIX
 from clipmill.errors import DownloadFailed
@@ -30,19 +29,6 @@ from tests.support.media_factory import MediaFiles
 pytestmark = pytest.mark.integration
 
 URL = "http://127.0.0.1:9/video.mp4"
-
-
-@pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
-    c = make_container(tmp_path / "data", None)
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container=container)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from clipmill.accounts.principal import LOCAL_USER
-from clipmill.api.app import create_app
 from clipmill.bootstrap import Container
 from clipmill.cookies.jobfile import PRIVATE_DIR_PREFIX, private_cookie_file, remove_leftovers
 from clipmill.cookies.netscape import parse_cookie_file
@@ -20,22 +18,8 @@ from clipmill.media.options import DownloadOptions
 from clipmill.playlists.schemas import BatchDownloadRequest
 from clipmill.shorts.job_schemas import JobCreate
 from tests.cookies.support import SECRET, add_user, cookies_txt, files_containing
-from tests.support.containers import make_container
 
 URL = "http://127.0.0.1:9/video.mp4"  # never fetched: the workers are not started
-
-
-@pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
-    c = make_container(tmp_path / "data", None)
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container=container)) as c:
-        yield c
 
 
 def upload(client: TestClient, data: bytes, **params: str):  # type: ignore[no-untyped-def]
