@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed
 
 API_TESTS := tests/api tests/downloads tests/playlists tests/shorts_api tests/edge
 
-.PHONY: run test test-postgres fuzz system-deps venv install lint bench clean
+.PHONY: run test test-postgres fuzz system-deps venv install axe lint bench clean
 
 # Debian packages: ffmpeg for media, espeak-ng for the test talk, fonts-dejavu-core for the
 # burned-in captions (libass draws them in DejaVu Sans), chromium for the browser tests
-# (Playwright drives /usr/bin/chromium; `playwright install` is never run). Installed only when
-# we are root on Debian; elsewhere clipmill falls back to imageio-ffmpeg's bundled binary.
+# (Playwright drives /usr/bin/chromium; `playwright install` is never run), npm for axe-core in
+# the accessibility tests. Installed only when we are root on Debian; elsewhere clipmill falls
+# back to imageio-ffmpeg's bundled binary.
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  missing=""; \
@@ -22,6 +23,7 @@ system-deps:
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	  if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi; \
@@ -37,12 +39,24 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# axe-core for the accessibility tests (tests/e2e/test_accessibility.py), pinned with its
+# integrity hash in tests/e2e/axe/package-lock.json and installed by `npm ci`: node_modules is
+# never committed. Without npm the step says so and those tests skip, saying why.
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "no npm: skipping axe-core (the accessibility tests will skip)"; fi
+
+axe: $(AXE)
+
 run: install
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v ffmpeg >/dev/null 2>&1; then $(MAKE) system-deps; fi
 	$(VENV)/bin/clipmill serve
 
 # The whole suite, then the API tests again behind authentication (auth=users, an API key).
-test: system-deps install
+test: system-deps install axe
 	$(PY) -m pytest -q
 	CLIPMILL_TEST_AUTH=users $(PY) -m pytest -q $(API_TESTS)
 
