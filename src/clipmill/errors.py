@@ -26,7 +26,9 @@ class name, so every error class lives in this module.
     │   ├── UnsupportedUrl             422 unsupported_url
     │   ├── UnsupportedMedia           422 unsupported_media
     │   ├── BlockedAddress             422 blocked_address
-    │   ├── OriginError                502 origin_error (404/5xx from the origin)
+    │   ├── OriginError                502 origin_error (an HTTP error from the origin)
+    │   │   └── PageNotFound           502 page_not_found (the origin answered 404 or 410)
+    │   ├── OriginUnreachable          502 origin_unreachable (nothing answers: refused)
     │   ├── ResponseTooLarge           502 response_too_large (a page, manifest or subtitle)
     │   ├── FileTooLarge               413 file_too_large
     │   ├── DurationTooLong            422 duration_too_long / live_stream
@@ -177,6 +179,21 @@ class BlockedAddress(MediaError):
 
 class OriginError(MediaError):
     code = "origin_error"
+    status_code = 502
+
+
+class PageNotFound(OriginError):
+    """The origin says there is nothing at the URL (404, 410): the link is wrong or gone, so
+    retrying will not help; the user needs another link."""
+
+    code = "page_not_found"
+
+
+class OriginUnreachable(MediaError):
+    """Nothing accepts connections at the URL's host and port (connection refused): the site
+    is down or the address is wrong, which retrying soon rarely fixes."""
+
+    code = "origin_unreachable"
     status_code = 502
 
 
