@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from clipmill.accounts.principal import Principal
-from clipmill.api.presenters import error_out, file_out
+from clipmill.api.presenters import error_out, file_out, jobs_out
 from clipmill.bootstrap import Container
 from clipmill.jobs.enums import JobKind
-from clipmill.jobs.schemas import FileRecord, JobRecord
-from clipmill.jobs.views import FileOut
+from clipmill.jobs.schemas import ChildCounts, FileRecord, JobRecord
+from clipmill.jobs.views import FileOut, JobOut
 from clipmill.playlists.schemas import FilterReport, ItemOut, ItemsPageOut, ParentOptions
 from clipmill.playlists.service import AFTER_EXTRACTION_NOTE, ItemPage
 from clipmill.playlists.zipstream import ZIP_CONTENT_TYPE
@@ -51,24 +51,60 @@ def zip_link(container: Container, job: JobRecord, base: str) -> str:
     return f"{base}/files/zip/{container.archives.token(job.id)}"
 
 
+class JobListItemOut(JobOut):
+    """A job as the job list shows it. A parent carries what its card needs (counts, the ZIP
+    link and archive) so a reloaded page shows the same card as the live one, without a
+    request per parent; its items come from ``items_url`` when the card opens them."""
+
+    counts: ChildCounts | None = None
+    items_total: int | None = None
+    items_url: str | None = None
+    zip_url: str | None = None
+
+
+def parent_summary(
+    container: Container, job: JobRecord, counts: ChildCounts, base: str
+) -> dict[str, Any]:
+    """The parent fields both the list and the detail view show: counts, links, the archive."""
+    body: dict[str, Any] = {
+        "counts": counts.model_dump(),
+        "items_total": counts.total,
+        "items_url": f"{base}/api/v1/jobs/{job.id}/items",
+    }
+    if counts.completed:
+        body["zip_url"] = zip_link(container, job, base)
+        if ParentOptions.model_validate(job.options).zip:
+            body["files"] = [
+                f.model_dump(mode="json") for f in _files_with_zip(container, job, base)
+            ]
+    return body
+
+
+def job_list_out(
+    container: Container, owner: Principal, jobs: list[JobRecord], base: str
+) -> list[JobListItemOut]:
+    """A page of the job list: every job as ``job_out``, parents with their summary."""
+    counts = container.jobs.child_counts_of(owner, [j.id for j in jobs if j.kind.is_parent])
+    out = []
+    for job, shown in zip(jobs, jobs_out(container, jobs, base), strict=True):
+        fields = shown.model_dump()
+        if job.id in counts:
+            fields.update(parent_summary(container, job, counts[job.id], base))
+        out.append(JobListItemOut.model_validate(fields))
+    return out
+
+
 def parent_detail(
     container: Container, owner: Principal, job: JobRecord, base: str
 ) -> dict[str, Any]:
     """The parent-only fields of a job's detail view (merged over ``job_out``)."""
     page = container.parents.items(owner, job.id, limit=DETAIL_ITEMS)
     options = ParentOptions.model_validate(job.options)
-    body: dict[str, Any] = {
-        "counts": page.counts.model_dump(),
-        "items": [i.model_dump(mode="json") for i in items_page_out(container, page, base).items],
-        "items_total": page.total,
-        "items_url": f"{base}/api/v1/jobs/{job.id}/items",
-    }
-    if page.counts.completed:
-        body["zip_url"] = zip_link(container, job, base)
-        if options.zip:
-            body["files"] = [
-                f.model_dump(mode="json") for f in _files_with_zip(container, job, base)
-            ]
+    body = parent_summary(container, job, page.counts, base)
+    body["items"] = [
+        i.model_dump(mode="json") for i in items_page_out(container, page, base).items
+    ]
+    body["items_total"] = page.total
     if job.kind is JobKind.CHANNEL:
         body["filters"] = channel_filters(options, job).model_dump(mode="json")
     if job.kind is JobKind.BATCH:

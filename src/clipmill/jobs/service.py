@@ -142,6 +142,17 @@ class JobService:
             repo.get_owned(owner, job_id)
             return counts_of(repo, job_id)
 
+    def child_counts_of(self, owner: Principal, job_ids: list[str]) -> dict[str, ChildCounts]:
+        """The item counts of many of ``owner``'s parents at once (a page of the job list)."""
+        if not job_ids:
+            return {}
+        with self._store.tx() as (_s, repo):
+            found = repo.child_status_counts_of(owner, job_ids)
+        return {
+            job_id: ChildCounts(total=sum(by_status.values()), **by_status)
+            for job_id, by_status in found.items()
+        }
+
     def cancel(self, owner: Principal, job_id: str, reason: str | None = None) -> JobRecord:
         """Cancel a job that has not finished, and every unfinished child it has."""
         job = self.get(owner, job_id)

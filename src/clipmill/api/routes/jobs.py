@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from clipmill.api.deps import MAX_OFFSET, BaseUrlDep, ContainerDep, PrincipalDep
 from clipmill.api.details import job_detail
-from clipmill.api.presenters import jobs_out
+from clipmill.api.parents import JobListItemOut, job_list_out
 from clipmill.errors import InvalidOption
 from clipmill.jobs.enums import JobKind, JobStatus
-from clipmill.jobs.views import JobListOut, LogLineOut, LogsOut
+from clipmill.jobs.views import LogLineOut, LogsOut
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -42,7 +42,16 @@ class RetryIn(BaseModel):
     force: bool = Field(False, description="Run every stage again instead of resuming.")
 
 
-class JobListPage(JobListOut):
+def parse_kinds(value: str) -> list[JobKind]:
+    """``download,playlist``: several kinds at once (the download page lists four)."""
+    return [parse_kind(part.strip()) for part in value.split(",") if part.strip()]
+
+
+class JobListPage(BaseModel):
+    items: list[JobListItemOut]
+    total: int
+    limit: int
+    offset: int
     has_more: bool
 
 
@@ -54,7 +63,11 @@ def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Filter by status.")] = None,
     status_filter: Annotated[JobStatus | None, Query(description="Alias of status.")] = None,
     type: Annotated[
-        str | None, Query(description="Kind (download, playlist, ...) or job_type.")
+        str | None,
+        Query(
+            max_length=200,
+            description="Kind (download, playlist, ...) or job_type; several comma-separated.",
+        ),
     ] = None,
     job_type: Annotated[str | None, Query(description="Alias of type.")] = None,
     parent_id: Annotated[
@@ -69,14 +82,14 @@ def list_jobs(
     page = container.jobs.list_jobs(
         owner,
         statuses=[wanted_status] if wanted_status else [],
-        kinds=[parse_kind(wanted_type)] if wanted_type else [],
+        kinds=parse_kinds(wanted_type) if wanted_type else [],
         parent_id=parent_id,
         top_level=not include_children and parent_id is None,
         limit=limit,
         offset=offset,
     )
     return JobListPage(
-        items=jobs_out(container, page.items, base),
+        items=job_list_out(container, owner, page.items, base),
         total=page.total,
         limit=limit,
         offset=offset,
