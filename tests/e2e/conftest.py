@@ -2,7 +2,9 @@
 
 `make test` installs Chromium (``apt-get install chromium``); Playwright's own browser download
 (``playwright install``) is never used. Each test gets a fresh browser context; ``served(...)``
-starts an app with the settings a test asks for (auth mode, fake pipelines) on a free port.
+starts an app with the settings a test asks for (auth mode, fake pipelines) on a free port
+(``served_module`` for one a whole module shares). ``axe.check(page, "what")`` runs axe-core
+over the page in light and dark mode and fails on any violation.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+AXE_SCRIPT = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+"""Installed by `make axe` (npm ci from tests/e2e/axe/package-lock.json); never committed."""
 
 
 @dataclass
@@ -58,19 +62,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    """``served(pipelines=..., **settings)`` -> a running app; stopped after the test."""
-    running: list[tuple[uvicorn.Server, threading.Thread, Container]] = []
+class Apps:
+    """Starts apps on free ports under one data root (``start``) and stops them all (``stop``)."""
 
-    def start(pipelines: dict[Any, Any] | None = None, **settings: Any) -> Served:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.running: list[tuple[uvicorn.Server, threading.Thread, Container]] = []
+
+    def start(self, pipelines: dict[Any, Any] | None = None, **settings: Any) -> Served:
         port = _free_port()
         settings.setdefault("auth", "none")
         settings.setdefault("trusted_hosts", ["127.0.0.1", "localhost"])
         seams = {k: settings.pop(k) for k in ("fetcher", "transcribers", "renderer", "planner")
                  if k in settings}  # fmt: skip
         container = make_container(
-            tmp_path / f"data{len(running)}", pipelines, port=port, **seams, **settings
+            self.root / f"data{len(self.running)}", pipelines, port=port, **seams, **settings
         )
         app = create_app(container=container)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="auto")
@@ -82,14 +88,31 @@ def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             if time.monotonic() > deadline or not thread.is_alive():
                 raise RuntimeError("the app did not start")
             time.sleep(0.02)
-        running.append((server, thread, container))
+        self.running.append((server, thread, container))
         return Served(f"http://127.0.0.1:{port}", container)
 
-    yield start
-    for server, thread, container in running:
-        server.should_exit = True
-        thread.join(10)
-        container.stop()
+    def stop(self) -> None:
+        for server, thread, container in self.running:
+            server.should_exit = True
+            thread.join(10)
+            container.stop()
+        self.running.clear()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """``served(pipelines=..., **settings)`` -> a running app; stopped after the test."""
+    apps = Apps(tmp_path)
+    yield apps.start
+    apps.stop()
+
+
+@pytest.fixture(scope="module")
+def served_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Served]]:
+    """Like ``served``, for apps a whole module shares (started once, stopped after it)."""
+    apps = Apps(tmp_path_factory.mktemp("apps"))
+    yield apps.start
+    apps.stop()
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +158,55 @@ def screenshot(tab: Any, name: str) -> None:
     """Save a screenshot for the README (docs/screenshots/<name>.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+class Axe:
+    """axe-core run inside a page, with the app's CSP left on.
+
+    ``add_script_tag`` would insert an inline ``<script>``, which the CSP refuses (and the
+    ``page`` fixture rightly fails on); ``page.evaluate`` of the source runs through the
+    DevTools protocol, outside the page's CSP, so every page is checked exactly as served.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def violations(self, tab: Any) -> list[dict[str, Any]]:
+        """What axe finds in ``tab`` as it is now: id, impact, help and the failing nodes."""
+        if not tab.evaluate("() => typeof window.axe === 'object'"):
+            tab.evaluate(self.source)
+        found = tab.evaluate(
+            """async () => {
+                const result = await axe.run(document, { resultTypes: ["violations"] });
+                return result.violations.map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html,
+                                                 why: n.failureSummary })),
+                }));
+            }"""
+        )
+        return list(found)
+
+    def check(self, tab: Any, state: str, schemes: tuple[str, ...] = ("light", "dark")) -> None:
+        """Fail with every violation axe finds in ``tab`` in each colour scheme (any impact)."""
+        report: list[str] = []
+        for scheme in schemes:
+            tab.emulate_media(color_scheme=scheme)
+            for violation in self.violations(tab):
+                report.append(
+                    f"[{scheme}] {violation['id']} ({violation['impact']}): {violation['help']}"
+                )
+                report.extend(
+                    f"    {node['target']}: {node['html'][:160]}\n      {node['why']}"
+                    for node in violation["nodes"][:8]
+                )
+        tab.emulate_media(color_scheme="light")
+        assert not report, f"axe-core on {state}:\n" + "\n".join(report)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    """The pinned axe-core (`make axe`); the tests that use it skip, saying why, without it."""
+    if not AXE_SCRIPT.is_file():
+        pytest.skip(f"no axe-core at {AXE_SCRIPT}: run `make axe` (npm ci in tests/e2e/axe)")
+    return Axe(AXE_SCRIPT.read_text(encoding="utf-8"))
