@@ -39,6 +39,7 @@ class name, so every error class lives in this module.
     ├── JobCancelled                   409 cancelled
     ├── Superseded                     409 superseded (a newer attempt owns the job)
     ├── WorkerCrashed                  500 worker_crashed
+    ├── RenderFailed                   500 render_failed (our encode missed its plan)
     ├── TimedOut                       504 timed_out
     ├── DependencyMissing              503 dependency_missing
     └── VaultError                     500 vault_error (a sealed secret would not open)
@@ -252,6 +253,14 @@ class WorkerCrashed(ClipmillError):
     """The process doing the work died without answering (OOM killer, a signal, a bug)."""
 
     code = "worker_crashed"
+    status_code = 500
+
+
+class RenderFailed(ClipmillError):
+    """A rendered clip came out unlike its plan (length, size, unreadable): the source was
+    read fine, so the fault is clipmill's, never the user's file. Fails that clip only."""
+
+    code = "render_failed"
     status_code = 500
 
 

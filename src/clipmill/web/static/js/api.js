@@ -21,6 +21,7 @@ const SENTENCES = {
   payload_too_large: "That is larger than this server accepts.",
   unsupported_media: "That file isn't audio or video clipmill can read.",
   broken_media: "The media is damaged and can't be read.",
+  render_failed: "clipmill could not render this clip correctly. Your video is fine: render it again, and if it keeps failing, tell the server's operator.",
   not_found: "It isn't here any more (or it isn't yours).",
   file_expired: "This file was deleted after the retention period. Download it again.",
   invalid_transition: "That can't be done while the job is in this state.",
