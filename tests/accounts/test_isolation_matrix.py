@@ -31,6 +31,7 @@ PARAMS = {
     "key_id": "key",
     "cookie_id": "cookie",
     "webhook_id": "webhook",
+    "index": "word",
 }
 #: operator routes: a non-admin is refused them whatever the id (403 admin_only)
 ADMIN_ONLY = ("/api/v1/users",)
@@ -40,6 +41,7 @@ BODIES: dict[str, Any] = {
     "ClipEdit": {"title": "mine now"},
     "ClipAdd": {"start_time": 0, "end_time": 5},
     "EndpointPatch": {"description": "mine now"},
+    "WordFix": {"text": "mine now"},
 }
 
 
@@ -87,6 +89,7 @@ def alice_and_bob(shared_app: AuthApp) -> dict[str, Any]:
     ids = {
         "job": job.id,
         "clip": "c1",
+        "word": "0",
         "key": key.json()["record"]["id"],
         "cookie": cookie.json()["id"],
         "webhook": hook.json()["id"],
@@ -146,7 +149,7 @@ def test_no_listing_shows_another_users_ids(
         and not path.startswith(ADMIN_ONLY)
     ]  # fmt: skip
     assert {"/api/v1/jobs", "/api/v1/auth/keys", "/api/v1/auth/cookies"} <= set(listings)
-    secret_ids = [v for k, v in alice_and_bob["ids"].items() if k != "clip"]
+    secret_ids = [v for k, v in alice_and_bob["ids"].items() if k not in ("clip", "word")]
     for path in listings:
         response = shared_app.client.get(path, headers=alice_and_bob["bob"])
         assert response.status_code < 500, (path, response.text)

@@ -10,12 +10,10 @@ from pydantic import BaseModel, Field
 from clipmill.accounts.principal import Principal
 from clipmill.api.presenters import file_url
 from clipmill.bootstrap import Container
-from clipmill.errors import Conflict, FileExpired, NotFound
+from clipmill.errors import Conflict, NotFound
 from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.schemas import JobRecord
-from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import JobType, PlannedClip
-from clipmill.shorts.transcript import Transcript
 
 _SHOWN_AT_TOP = frozenset(
     {"transcript", "transcript_segments", "analysis_results", "generated_clips", "transcript_files"}
@@ -79,6 +77,7 @@ def clip_out(clip: PlannedClip, link: Callable[[str], str | None]) -> dict[str, 
 
 
 class TranscriptWordOut(BaseModel):
+    index: int = Field(description="The word's place in the transcript (corrections name it).")
     start: float
     end: float
     text: str
@@ -102,17 +101,12 @@ def transcript_words(
     job = container.jobs.get(owner, job_id)
     if job.kind not in (JobKind.SHORTS, JobKind.TRANSCRIBE):
         raise NotFound(f"Job {job_id} has no transcript.", resource="transcript")
-    store = ArtifactStore(container.settings.jobs_dir / job.id)
-    if not store.path("transcript.json").is_file():
-        if job.status is JobStatus.COMPLETED:
-            raise FileExpired(
-                "This job's transcript is no longer kept (retention).", code="source_expired"
-            )
+    if job.status is not JobStatus.COMPLETED:  # the stored transcript comes with finalizing
         raise Conflict("The transcript is not ready yet.", code="invalid_transition")
-    transcript = Transcript.from_dict(store.read_json("transcript.json"))
+    transcript = container.clip_editor.transcripts.load(job.id)  # stored, corrections and all
     words = [
-        TranscriptWordOut(start=round(w.start, 3), end=round(w.end, 3), text=w.text)
-        for w in transcript.words
+        TranscriptWordOut(index=i, start=round(w.start, 3), end=round(w.end, 3), text=w.text)
+        for i, w in enumerate(transcript.words)
         if w.end > start and (end is None or w.start < end)
     ]
     return TranscriptWordsOut(

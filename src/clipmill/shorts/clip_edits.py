@@ -5,6 +5,10 @@ A change that alters the picture (times, shapes, caption style) is rendered by a
 files, and they are replaced only when the new ones are stored. The render job carries the
 whole target clip with a raised ``revision``, so the newest edit wins however renders overlap.
 A title alone changes at once. Times snap to word boundaries of the transcript.
+
+A word correction (`correct_word`) rewrites the job's stored transcript and renders again only
+the clips that show the word. Everything here reads the transcript from Storage
+(`clipmill.shorts.stored_transcript`), never from the work dir of the worker that ran the job.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clipmill.accounts.principal import Principal
 from clipmill.config import Settings
-from clipmill.errors import Conflict, FileExpired, InvalidOption, NotFound
+from clipmill.errors import Conflict, InvalidOption, NotFound
 from clipmill.jobs.enums import JobKind, JobStatus
 from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.schemas import JobRecord
 from clipmill.jobs.service import JobService
-from clipmill.shorts.artifacts import ArtifactStore
+from clipmill.shorts.corrections import clean_text, corrected, follow_correction, holds
 from clipmill.shorts.job_schemas import AspectRatio, CaptionStyle, PlannedClip, ShortsResults
+from clipmill.shorts.stored_transcript import StoredTranscript
 from clipmill.shorts.transcript import Transcript, Word
 from clipmill.storage.base import Storage
 
@@ -73,6 +78,15 @@ class ClipChange(BaseModel):
     render_job_id: str | None = None
 
 
+class WordCorrection(BaseModel):
+    """What a word correction did: the word before and after, and each clip rendering again."""
+
+    index: int
+    word: Word
+    previous_text: str
+    changes: list[ClipChange]
+
+
 def snap(words: Sequence[Word], start: float, end: float) -> tuple[float, float]:
     """A span widened to whole words: from the start of the word at (or after) ``start`` to the
     end of the word at (or before) ``end``."""
@@ -99,6 +113,7 @@ class ClipEditor:
         self, jobs: JobService, lifecycle: JobLifecycle, storage: Storage, settings: Settings
     ) -> None:
         self.jobs, self.lifecycle, self.storage, self.settings = jobs, lifecycle, storage, settings
+        self.transcripts = StoredTranscript(lifecycle, storage)
 
     def edit(self, owner: Principal, job_id: str, clip_id: str, edit: ClipEdit) -> ClipChange:
         job, clips = self._clips(owner, job_id)
@@ -109,9 +124,10 @@ class ClipEditor:
             end = changes.get("end_time", current.end_time)
             if end <= start:
                 raise InvalidOption("end_time must be after start_time.", field="end_time")
-            changes["start_time"], changes["end_time"] = snap(self._words(job), start, end)
+            words = self._words(job)
+            changes["start_time"], changes["end_time"] = snap(words, start, end)
             changes["duration"] = round(changes["end_time"] - changes["start_time"], 3)
-            changes["transcript_segment"] = _text(self._words(job), *_span(changes))
+            changes["transcript_segment"] = _text(words, *_span(changes))
         target = current.model_copy(update=changes)
         if not edit.re_renders:
             self._retitle(job.id, clip_id, target.title)
@@ -144,6 +160,49 @@ class ClipEditor:
         )
         return self._render(owner, job, clip, f"Clip {clip.clip_id} added; rendering it.")
 
+    def correct_word(self, owner: Principal, job_id: str, index: int, text: str) -> WordCorrection:
+        """Word ``index`` of the transcript reads ``text`` from now on: the stored transcript
+        files and the job's transcript text follow at once, and so do the titles of the clips
+        that show the word; those clips (and only those) render again with the new captions."""
+        job, _clips = self._clips(owner, job_id)
+        new_text = clean_text(text)
+        found: dict[str, Any] = {}
+
+        def rewrite(result: dict[str, Any]) -> dict[str, Any]:
+            # inside the result's lock: two corrections never overwrite each other's transcript
+            transcript, old = corrected(self.transcripts.load(job.id), index, new_text)
+            self.transcripts.save(job.id, transcript)
+            clips = [PlannedClip.model_validate(c) for c in result.get("generated_clips") or []]
+            touched = [
+                follow_correction(c, transcript, old, new_text) for c in clips if holds(c, old)
+            ]
+            by_id = {c.clip_id: c for c in touched}
+            found.update(old=old, word=transcript.words[index], touched=touched)
+            return {
+                **result,
+                "transcript": transcript.text,
+                "transcript_segments": [
+                    {"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text}
+                    for s in transcript.segments
+                ],
+                "generated_clips": [by_id.get(c.clip_id, c).model_dump(mode="json") for c in clips],
+            }
+
+        self.lifecycle.amend_result(job.id, rewrite)
+        old: Word = found["old"]
+        self.lifecycle.note(
+            job.id, f"Word {index} corrected: {old.text!r} -> {new_text!r}.", {"index": index}
+        )
+        changes = [
+            self._render(
+                owner, job, clip, f"Clip {clip.clip_id} shows a corrected word; rendering it again."
+            )
+            for clip in found["touched"]
+        ]
+        return WordCorrection(
+            index=index, word=found["word"], previous_text=old.text, changes=changes
+        )
+
     def delete(self, owner: Principal, job_id: str, clip_id: str) -> None:
         job, clips = self._clips(owner, job_id)
         gone = _find(clips, clip_id)
@@ -172,19 +231,12 @@ class ClipEditor:
         clips = ShortsResults.model_validate(job.result or {}).generated_clips or []
         return job, clips
 
-    def _store(self, job: JobRecord) -> ArtifactStore:
-        store = ArtifactStore(self.settings.jobs_dir / job.id)
-        if not store.path("transcript.json").is_file():
-            raise FileExpired(
-                "This job's source and transcript are no longer kept (retention); run it "
-                "again to edit its clips.",
-                code="source_expired",
-            )
-        return store
+    def _transcript(self, job: JobRecord) -> Transcript:
+        """The stored transcript (`FileExpired` ``source_expired`` once retention took it)."""
+        return self.transcripts.load(job.id)
 
     def _words(self, job: JobRecord) -> list[Word]:
-        store = self._store(job)
-        return list(Transcript.from_dict(store.read_json("transcript.json")).words)
+        return list(self._transcript(job).words)
 
     def _retitle(self, job_id: str, clip_id: str, title: str) -> None:
         def retitled(result: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +252,7 @@ class ClipEditor:
     def _render(
         self, owner: Principal, job: JobRecord, clip: PlannedClip, message: str
     ) -> ClipChange:
-        self._store(job)  # the source must still be there
+        self._transcript(job)  # what the render reads must still be kept
         pending = self._pending_revision(job)
         target = clip.model_copy(update={"revision": max(clip.revision, pending) + 1})
         render = self.lifecycle.create_child(

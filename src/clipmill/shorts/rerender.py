@@ -17,7 +17,7 @@ from clipmill.shorts.artifacts import ArtifactStore, clip_publications, publish,
 from clipmill.shorts.clip_files import write_clip_files
 from clipmill.shorts.job_schemas import PlannedClip, ShortsJobOptions, SourceMetadata
 from clipmill.shorts.seams import ClipRenderer
-from clipmill.shorts.transcript import Transcript
+from clipmill.shorts.stored_transcript import StoredTranscript
 
 
 class RenderPipeline:
@@ -35,7 +35,8 @@ class RenderPipeline:
                 "The shorts job's source is no longer kept (retention).", code="source_expired"
             )
         metadata = SourceMetadata.model_validate(store.read_json("source/metadata.json"))
-        transcript = Transcript.from_dict(store.read_json("transcript.json"))
+        # the stored transcript, not the work dir's: a word correction rewrites the stored one
+        transcript = StoredTranscript(ctx.jobs, ctx.storage).load(shorts_id)
         ctx.stage(JobStage.GENERATING_CLIPS, f"Rendering clip {target.clip_id}.", progress=0.0)
         rendered = write_clip_files(
             target,

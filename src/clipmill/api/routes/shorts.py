@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
@@ -22,10 +22,16 @@ from starlette.status import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from clipmill.api.deps import BaseUrlDep, ContainerDep, PrincipalDep
 from clipmill.api.presenters import file_url
-from clipmill.api.shorts_view import TranscriptWordsOut, clip_out, transcript_words
+from clipmill.api.shorts_view import (
+    TranscriptWordOut,
+    TranscriptWordsOut,
+    clip_out,
+    transcript_words,
+)
 from clipmill.bootstrap import Container
 from clipmill.errors import InvalidRequest
 from clipmill.shorts.clip_edits import ClipAdd, ClipChange, ClipEdit
+from clipmill.shorts.corrections import WordFix
 from clipmill.shorts.job_schemas import JobCreate, JobSpec, JobStatusResponse
 from clipmill.shorts.job_service import StagedUpload
 
@@ -249,3 +255,35 @@ def delete_clip(
 ) -> Response:
     container.clip_editor.delete(owner, job_id, clip_id)
     return Response(status_code=HTTP_204_NO_CONTENT)
+
+
+class WordCorrectionOut(BaseModel):
+    word: TranscriptWordOut = Field(description="The word as it reads now.")
+    previous_text: str = Field(description="What the transcript said before.")
+    clips: list[ClipChangeOut] = Field(
+        description="The clips that show the word: their new text and title, and the job "
+        "rendering each again. Other clips are not rendered again."
+    )
+
+
+@router.patch(
+    "/{job_id}/transcript/words/{index}", response_model=WordCorrectionOut,
+    summary="Correct a misheard word; the clips that show it follow and render again",
+)  # fmt: skip
+def correct_word(
+    job_id: str,
+    index: Annotated[int, Path(ge=0, description="The word's index (see the transcript).")],
+    fix: WordFix,
+    container: ContainerDep,
+    owner: PrincipalDep,
+    base: BaseUrlDep,
+) -> WordCorrectionOut:
+    done = container.clip_editor.correct_word(owner, job_id, index, fix.text)
+    word = done.word
+    return WordCorrectionOut(
+        word=TranscriptWordOut(
+            index=done.index, start=round(word.start, 3), end=round(word.end, 3), text=word.text
+        ),
+        previous_text=done.previous_text,
+        clips=[_change_out(container, job_id, change, base) for change in done.changes],
+    )
