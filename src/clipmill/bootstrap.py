@@ -34,6 +34,7 @@ from clipmill.jobs.leases import LeaseKeeper
 from clipmill.jobs.lifecycle import JobLifecycle
 from clipmill.jobs.models import User
 from clipmill.jobs.progress import ProgressReporter
+from clipmill.jobs.retention import RetentionPolicy, RetentionService
 from clipmill.jobs.service import JobService
 from clipmill.jobs.stats import JobStats
 from clipmill.jobs.store import JobStore
@@ -101,6 +102,7 @@ class Container:
     runner: JobRunner
     queue: JobQueue
     sweeper: RetentionSweeper
+    retention: RetentionService
     metrics: Metrics
     box: SecretBox
     limiter: RateLimiter
@@ -285,6 +287,7 @@ def bootstrap(
         runner=runner,
         queue=queue,
         sweeper=sweeper,
+        retention=RetentionService(store, RetentionPolicy.from_settings(settings), clock),
         metrics=Metrics(bus, queue, stats, running=stats.running if scaled else None),
         stats=stats,
         box=box,

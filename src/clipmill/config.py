@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 """Default of ``Settings.max_page_bytes``."""
+RETENTION_SECONDS = 7 * 86400
+"""Default of ``Settings.retention_seconds``: a week."""
+RETENTION_MAX_SECONDS = 30 * 86400
+"""Default of ``Settings.retention_max_seconds``: a month."""
 
 
 class QueueBackend(StrEnum):
@@ -82,9 +86,26 @@ class Settings(BaseSettings):
     max_duration: float = Field(4 * 3600, gt=0, description="Seconds; checked before downloading.")
     max_upload_size: int = Field(2 * 1024**3, ge=1)
     max_batch: int = Field(50, ge=1, le=1000)
-    retention_seconds: int = Field(3600, ge=0, description="Files are deleted this long after.")
+    # a self-hosted service keeps what its users made for days, not an hour: long enough to
+    # come back to a download after a weekend, short enough that a small disk does not fill up
+    retention_seconds: int = Field(
+        RETENTION_SECONDS,
+        ge=0,
+        description="Files are deleted this long after they were made (default: 7 days).",
+    )
+    retention_max_seconds: int = Field(
+        RETENTION_MAX_SECONDS,
+        ge=0,
+        description='The longest "keep longer" may keep a job\'s files, counted from when the '
+        "job was made (default: 30 days; 0: no limit).",
+    )
     sweep_interval_seconds: float = Field(60.0, gt=0)
-    link_ttl_seconds: int = Field(3600, ge=1, description="Lifetime of a signed file link.")
+    link_ttl_seconds: int | None = Field(
+        None,
+        ge=1,
+        description="Lifetime of a signed file link; unset (the default): as long as its file "
+        "is kept.",
+    )
     socket_timeout: float = Field(20.0, gt=0)
     max_page_bytes: int = Field(
         MAX_PAGE_BYTES,

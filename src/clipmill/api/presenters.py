@@ -5,6 +5,7 @@ from __future__ import annotations
 from clipmill.bootstrap import Container
 from clipmill.jobs.schemas import UPLOAD_ROLE, FileRecord, JobRecord
 from clipmill.jobs.views import ErrorOut, FileOut, JobOut, ProgressOut
+from clipmill.storage.signing import link_ttl
 
 
 def error_out(job: JobRecord) -> ErrorOut | None:
@@ -15,11 +16,12 @@ def error_out(job: JobRecord) -> ErrorOut | None:
 
 
 def file_url(container: Container, file: FileRecord, base: str) -> str | None:
-    if file.expired:
+    """A link that works as long as the file is kept; None once retention deleted it."""
+    expires_at = container.retention.policy.file_expires_at(file)
+    if expires_at is None:
         return None
-    direct = container.storage.presigned_url(
-        file.key, download_name=file.name, ttl=container.signer.ttl
-    )
+    ttl = link_ttl(expires_at - container.retention.clock.now(), container.signer.ttl)
+    direct = container.storage.presigned_url(file.key, download_name=file.name, ttl=ttl)
     return direct or f"{base}/files/{container.signer.sign(file.id)}"
 
 
@@ -32,6 +34,8 @@ def file_out(container: Container, file: FileRecord, base: str) -> FileOut:
         content_type=file.content_type,
         url=file_url(container, file, base),
         expired=file.expired,
+        expires_at=container.retention.policy.file_expires_at(file),
+        deleted_at=file.expired_at,
     )
 
 
@@ -67,6 +71,7 @@ def job_out(
         updated_at=job.updated_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
+        retention=container.retention.summary(job, visible(files)),
     )
 
 

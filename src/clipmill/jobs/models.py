@@ -17,8 +17,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -102,6 +103,8 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    keep_until: Mapped[datetime | None] = mapped_column(default=None)
+    """"Keep longer": the job's files stay at least until then (`clipmill.jobs.retention`)."""
 
 
 class JobEvent(Base):
@@ -146,3 +149,7 @@ class StoredFile(Base):
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expired_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # the job's "keep longer" date, read with the row so every file list knows its deletion date
+    keep_until: Mapped[datetime | None] = column_property(
+        select(Job.keep_until).where(Job.id == job_id).correlate_except(Job).scalar_subquery()
+    )

@@ -38,6 +38,8 @@ class FileRecord(Record):
     content_type: str
     created_at: datetime
     expired_at: datetime | None = None
+    keep_until: datetime | None = None
+    """Its job's "keep longer" date: the file stays at least until then."""
 
     @property
     def expired(self) -> bool:
@@ -83,6 +85,8 @@ class JobRecord(Record):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    keep_until: datetime | None = None
+    """"Keep longer": the job's files stay at least until then."""
 
 
 class EventRecord(Record):

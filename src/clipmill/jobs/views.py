@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from clipmill.jobs.enums import JobKind, JobStage, JobStatus
+from clipmill.jobs.retention import RetentionOut
 
 
 class ErrorOut(BaseModel):
@@ -21,8 +22,14 @@ class FileOut(BaseModel):
     size: int
     role: str
     content_type: str
-    url: str | None = Field(description="Signed, expiring link; null once the file expired.")
+    url: str | None = Field(
+        description="Signed link, valid while the file is kept; null once it was deleted."
+    )
     expired: bool = False
+    expires_at: datetime | None = Field(
+        None, description="When retention deletes the file; null once it was deleted."
+    )
+    deleted_at: datetime | None = Field(None, description="When retention deleted the file.")
 
 
 class ProgressOut(BaseModel):
@@ -57,6 +64,9 @@ class JobOut(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    retention: RetentionOut | None = Field(
+        None, description="When the job's files are deleted (or were); null while it has none."
+    )
 
 
 class JobListOut(BaseModel):

@@ -2,11 +2,14 @@
 
 What goes, at every sweep:
 
-* a job's output files, ``retention_seconds`` after they were stored (their rows stay, marked
-  expired, so the job still lists them and a link answers 410 ``file_expired``);
+* a job's output files, ``retention_seconds`` after they were stored, or at the job's
+  ``keep_until`` ("keep longer", `clipmill.jobs.retention`) when that is later (their rows stay,
+  marked expired, so the job still lists them as deleted and a link answers 410
+  ``file_expired``);
 * a job's uploaded input (role ``upload``) once the job completed, or once it failed or was
   cancelled longer than the retention ago (until then a retry may need it);
-* the work dirs of jobs that ended longer than the retention ago;
+* the work dirs of jobs that ended longer than the retention ago and are not kept longer (a
+  kept shorts job's transcript and source stay, so its clips can still be edited);
 * uploads that never became a job (the request died halfway), an hour after their last write.
 """
 
@@ -34,6 +37,9 @@ _TERMINAL = [s.value for s in JobStatus if s.is_terminal]
 
 
 class RetentionSweeper:
+    """Deletes what retention says is due, every ``interval`` seconds (or when `sweep` is
+    called: tests move an injected clock and sweep)."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -61,10 +67,16 @@ class RetentionSweeper:
         cutoff = now - self._retention
         expired = 0
         with self._sessions() as session, session.begin():
-            outputs = select(StoredFile).where(
-                StoredFile.expired_at.is_(None),
-                StoredFile.role != UPLOAD_ROLE,
-                StoredFile.created_at <= cutoff,
+            not_kept = or_(Job.keep_until.is_(None), Job.keep_until <= now)
+            outputs = (
+                select(StoredFile)
+                .join(Job, Job.id == StoredFile.job_id)
+                .where(
+                    StoredFile.expired_at.is_(None),
+                    StoredFile.role != UPLOAD_ROLE,
+                    StoredFile.created_at <= cutoff,
+                    not_kept,
+                )
             )
             inputs = (
                 select(StoredFile)
@@ -89,7 +101,7 @@ class RetentionSweeper:
                     expired += 1
             # work dirs of finished jobs hold nothing worth keeping past retention
             finished = session.scalars(
-                select(Job.id).where(Job.status.in_(_TERMINAL), Job.finished_at <= cutoff)
+                select(Job.id).where(Job.status.in_(_TERMINAL), Job.finished_at <= cutoff, not_kept)
             ).all()
         for job_id in finished:
             workdir = self._jobs_dir / job_id
