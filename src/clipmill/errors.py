@@ -14,7 +14,7 @@ class name, so every error class lives in this module.
     ├── Unauthorized                   401 unauthorized
     ├── Forbidden                      403 forbidden / link_expired / link_invalid
     ├── NotFound                       404 not_found
-    ├── Conflict                       409 conflict
+    ├── Conflict                       409 conflict / keep_limit / nothing_to_keep
     │   ├── InvalidTransition          409 invalid_transition
     │   └── NothingToZip               409 zip_empty
     ├── FileExpired                    410 file_expired
