@@ -2,6 +2,7 @@
 // and the ids of jobs started in this browser (the anonymous mode's per-browser history).
 import { ApiError } from "../api.js";
 import { h, formatBytes, formatDuration, formatTime } from "../ui.js";
+import { filesDeleted, retentionLine } from "./retention.js";
 
 export const DOWNLOAD_KINDS = new Set(["download", "playlist", "channel", "batch"]);
 const PARENTS = new Set(["playlist", "channel", "batch"]);
@@ -119,7 +120,7 @@ export function fileLinks(job) {
   const links = files.map(fileLink).filter(Boolean);
   const hasArchive = files.some((f) => f.role === "archive");
   const done = job.counts ? job.counts.completed || 0 : 0;
-  if (PARENTS.has(job.kind) && done > 0 && !hasArchive) {
+  if (PARENTS.has(job.kind) && done > 0 && !hasArchive && !filesDeleted(job)) {
     const href = job.zip_url || `/api/v1/jobs/${encodeURIComponent(job.id)}/zip`;
     links.push(h("a.button.small.primary", { href, download: "", "data-zip": "" }, `Download ZIP (${done} ${done === 1 ? "file" : "files"})`));
   }
@@ -156,7 +157,7 @@ export function renderJob(li, job, actions = {}) {
   if ((job.status === "failed" || job.status === "cancelled") && actions.onRetry) buttons.push(h("button.small", { type: "button", "data-action": "retry", onclick: () => actions.onRetry(job) }, "Retry"));
   if (done && actions.onRemove) buttons.push(h("button.small", { type: "button", "data-action": "remove", "aria-label": `Remove ${title} from the queue`, onclick: () => actions.onRemove(job) }, "Remove"));
   const files = job.status === "completed" || PARENTS.has(job.kind) ? fileLinks(job) : [];
-  const expired = (job.files || []).some((f) => f.expired);
+  const onKept = (fresh) => (actions.onKept ? actions.onKept(fresh) : renderJob(li, merge(job, fresh), actions));
   li.replaceChildren(...[
     h("div.job-head", {},
       h("span.job-title", {}, title),
@@ -166,7 +167,7 @@ export function renderJob(li, job, actions = {}) {
     done ? null : bar,
     h("div.job-meta", {}, h("span", { "data-progress-text": "" }, progressText(job)), job.created_at ? h("span", {}, formatTime(job.created_at)) : null),
     job.status === "failed" && job.error ? h("p.error-text", { "data-job-error": "" }, sentenceFor(job.error.code, job.error.message)) : null,
-    expired ? h("p.expired", {}, "These files were deleted after the retention period. ", h("a", { href: `/?url=${encodeURIComponent(job.url || "")}` }, "Download again")) : null,
+    retentionLine(job, { onKept }),
     files.length || buttons.length ? h("div.job-actions", {}, files, buttons) : null,
     itemList(job),
   ].filter(Boolean)); // replaceChildren would write a null as "null"

@@ -78,6 +78,7 @@ export class Queue {
       onCancel: (job) => this.cancel(job),
       onRetry: (job) => this.retry(job),
       onRemove: (job) => this.remove(job),
+      onKept: (fresh) => { entry.job = merge(entry.job, fresh); this.render(entry); },
     });
   }
 

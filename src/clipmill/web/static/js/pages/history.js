@@ -51,7 +51,7 @@ function render() {
     .filter((job) => matches(job, words, mine))
     .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   list.replaceChildren(...shown.map((job) => {
-    const li = renderJob(h("li"), job);
+    const li = renderJob(h("li"), job, { onKept: (fresh) => { jobs.set(job.id, { ...job, ...fresh }); render(); } });
     if (job.kind === "shorts" || job.kind === "transcribe") {
       li.append(h("a.button.small", { href: `/shorts/${encodeURIComponent(job.id)}` }, "Open in Shorts"));
     }

@@ -4,6 +4,7 @@ import { requireSignIn } from "../shell.js";
 import { $, h, notice, setProgress } from "../ui.js";
 import { clipCard } from "../shorts/clipcard.js";
 import { percentOf, stageName, stepper } from "../shorts/stages.js";
+import { retentionLine } from "../download/retention.js";
 
 const root = $("[data-shorts-job]");
 const jobId = root.dataset.jobId;
@@ -59,6 +60,18 @@ function draw() {
   const source = job.youtube_url || job.url;
   $("[data-job-source]").textContent = source ? `From ${source}` : (job.kind === "transcribe" ? "Transcript of an uploaded file" : "From an uploaded file");
   if (job.status === "completed" && job.generated_clips !== undefined) drawResults();
+  drawRetention();
+}
+
+/** "Kept until" / "Deleted on" under the progress card, with "Keep longer". */
+function drawRetention() {
+  let slot = $("[data-retention-slot]");
+  if (!slot) {
+    slot = h("div", { "data-retention-slot": "" });
+    $("[data-progress-card]").after(slot);
+  }
+  const line = retentionLine(job, { onKept: (fresh) => { job = { ...job, ...fresh }; shownClips = null; draw(); } });
+  slot.replaceChildren(...(line ? [line] : []));
 }
 
 function drawResults() {
