@@ -53,7 +53,7 @@ export function retentionLine(job, { onKept } = {}) {
   let button = null;
   if (onKept && r.can_keep_longer) {
     button = h("button.small", {
-      type: "button", "data-action": "keep", "aria-label": `Keep the files of ${job.title || job.url || "this job"} longer`,
+      type: "button", "data-action": "keep", "aria-label": `Keep longer: ${job.title || job.url || "this job"}`,
       onclick: async (event) => {
         const pressed = event.currentTarget;
         pressed.disabled = true;
