@@ -82,6 +82,10 @@ class RenderedClip:
     height: int
     duration: float
     size: int
+    start: float | None = None
+    """Where in the source the video starts, when the renderer moved the asked span (onto
+    the frame grid); None: exactly the asked span. The clip's SRT/VTT are timed from it."""
+    end: float | None = None
 
 
 class ClipRenderer(Protocol):

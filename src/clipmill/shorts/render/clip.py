@@ -22,8 +22,9 @@ from clipmill.config import Settings
 from clipmill.shorts.job_schemas import AspectRatio
 from clipmill.shorts.seams import RenderedClip, RenderRequest
 
-RENDER_VERSION = 1
-"""Raised when the renderer's output changes, so older renders are not reused."""
+RENDER_VERSION = 2
+"""Raised when the renderer's output changes, so older renders are not reused (2: spans on
+the frame grid)."""
 
 
 class IsolatedRenderer:
@@ -117,10 +118,16 @@ def _reusable(request: RenderRequest, aspect: AspectRatio) -> RenderedClip | Non
         height=int(saved["height"]),
         duration=float(saved["duration"]),
         size=int(saved["size"]),
+        start=_seconds(saved.get("start")),
+        end=_seconds(saved.get("end")),
     )
     if not (rendered.video.is_file() and rendered.thumbnail.is_file()):
         return None
     return rendered
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _remember(request: RenderRequest, rendered: RenderedClip) -> None:

@@ -1,18 +1,21 @@
 """One clip, every shape: the render modules put together (runs in the renderer's child).
 
-What is shared by the shapes of a clip is found once: its shot cuts and its faces (both decode
-the clip's span of the source). Then, per shape: the camera's path, the captions as ASS, the
-encode, and the thumbnail, into ``RenderRequest.output_dir`` as ``9x16.mp4``, ``9x16.jpg``...
+What is shared by the shapes of a clip is found once: the span it shows (the planned span on the
+output's frame grid, `encode.clip_span`, which the captions and the camera use as well as the
+encode), its shot cuts and its faces (both decode that span of the source). Then, per shape:
+the camera's path, the captions as ASS, the encode, and the thumbnail, into
+``RenderRequest.output_dir`` as ``9x16.mp4``, ``9x16.jpg``...
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from clipmill.media.ffmpeg import probe_file
 from clipmill.shorts.job_schemas import AspectRatio, Framing, frame_size
 from clipmill.shorts.render.camera import CameraPath, plan_camera
 from clipmill.shorts.render.captions import write_ass
-from clipmill.shorts.render.encode import output_rate, render_clip, source_video
+from clipmill.shorts.render.encode import clip_span, render_clip, source_video
 from clipmill.shorts.render.faces import FaceTrack, detect_faces
 from clipmill.shorts.render.shots import detect_shots
 from clipmill.shorts.render.thumbnails import write_thumbnail
@@ -27,7 +30,12 @@ class ClipComposer:
 
     def __init__(self, request: RenderRequest) -> None:
         self.request = request
-        self._picture = source_video(request.source)
+        probe = probe_file(request.source)
+        self._picture = source_video(request.source, probe)
+        self.span = clip_span(
+            request.start, request.end, picture=self._picture, source_duration=probe.duration
+        )
+        self.start, self.end = self.span.start, self.span.end
         self._analysis: tuple[list[float], FaceTrack] | None = None
 
     def render(
@@ -41,14 +49,14 @@ class ClipComposer:
         fit = request.framing is Framing.FIT
         captions = write_ass(
             request.words,
-            clip_start=request.start,
-            clip_end=request.end,
+            clip_start=self.start,
+            clip_end=self.end,
             style=request.caption_style,
             width=width,
             height=height,
             path=request.output_dir / f"{stem}.ass",
         )
-        span = request.end - request.start
+        span = self.span.duration
 
         def encoded(seconds: float) -> None:
             if on_progress is not None and span > 0:
@@ -57,8 +65,8 @@ class ClipComposer:
         rendered = render_clip(
             request.source,
             video,
-            start=request.start,
-            end=request.end,
+            start=self.start,
+            end=self.end,
             aspect=aspect,
             resolution=request.resolution,
             crop=camera,
@@ -71,8 +79,8 @@ class ClipComposer:
         write_thumbnail(
             request.source,
             thumbnail,
-            start=request.start,
-            end=request.end,
+            start=self.start,
+            end=self.end,
             aspect=aspect,
             resolution=request.resolution,
             crop=camera,
@@ -90,6 +98,8 @@ class ClipComposer:
             height=rendered.height,
             duration=rendered.duration,
             size=video.stat().st_size,
+            start=rendered.start,
+            end=rendered.end,
         )
 
     def _camera(self, aspect: AspectRatio) -> CameraPath | None:
@@ -99,18 +109,17 @@ class ClipComposer:
             return None
         source_size = (self._picture.width, self._picture.height)
         if request.framing is Framing.CENTER:
-            shots, track = [], FaceTrack(request.start, request.end, 1.0, ())
+            shots, track = [], FaceTrack(self.start, self.end, 1.0, ())
         else:
             shots, track = self._shots(), self._faces()
-        fps, _ = output_rate(self._picture.fps)
         return plan_camera(
             track,
             shots,
             source_size=source_size,
             aspect=aspect,
-            start=request.start,
-            end=request.end,
-            fps=fps,
+            start=self.start,
+            end=self.end,
+            fps=float(self.span.rate),
             mode=request.framing,
         )
 
@@ -122,8 +131,8 @@ class ClipComposer:
 
     def _analyse(self) -> tuple[list[float], FaceTrack]:
         if self._analysis is None:
-            request = self.request
-            shots = detect_shots(request.source, request.start, request.end)
-            track = detect_faces(request.source, request.start, request.end)
+            source = self.request.source
+            shots = detect_shots(source, self.start, self.end)
+            track = detect_faces(source, self.start, self.end)
             self._analysis = (shots, track)
         return self._analysis

@@ -3,8 +3,12 @@
 How the cut stays frame-accurate and in sync: ``-ss`` goes before ``-i`` (a fast seek to the
 keyframe before the start; ffmpeg then decodes and drops what lies before the start, for video
 and audio alike, so both start at the same instant), and ``trim``/``atrim`` end both streams at
-the planned length. The file is re-encoded, so cuts need no keyframe. After the encode, ffprobe
-must find the planned length to within a frame, or the render fails.
+the planned length. The file is re-encoded, so cuts need no keyframe. The span is first moved onto
+the output's frame grid (`clipmill.shorts.render.frames`), an ``fps`` filter puts the picture on
+that grid, and ``trim`` counts the span's frames, so the clip is a whole number of frames whatever
+the timestamps' rounding. After the encode, ffprobe must find the
+planned length to within what the encoders legitimately add (`length_tolerance`), or the render
+fails with `RenderFailed`: our error, not the user's file.
 
 The moving crop: a `crop` filter instance named ``crop@cam`` whose ``x`` and ``y`` a ``sendcmd``
 file changes frame by frame (Debian's ffmpeg 5.1 accepts both as runtime commands). The file is
@@ -32,10 +36,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from clipmill.cancellation import CancelSignal
-from clipmill.errors import BrokenMedia
+from clipmill.errors import BrokenMedia, RenderFailed
 from clipmill.media import containers
 from clipmill.media.ffmpeg import MediaProbe, file_arg, find_ffmpeg, probe_file, run_ffmpeg
 from clipmill.shorts.job_schemas import AspectRatio, Resolution, frame_size
+from clipmill.shorts.render.frames import FrameSpan, frame_grid, snap_span
 
 CAMERA_FILTER = "crop@cam"
 """The crop instance the ``sendcmd`` commands address."""
@@ -60,12 +65,15 @@ DEFAULT_SETTINGS = EncodeSettings()
 
 @dataclass(frozen=True)
 class RenderedVideo:
-    """What `render_clip` wrote: frame size, duration (ffprobe's) and bytes."""
+    """What `render_clip` wrote: frame size, duration (ffprobe's) and bytes, and the span of the
+    source it shows (the asked span on the frame grid)."""
 
     width: int
     height: int
     duration: float
     size: int
+    start: float
+    end: float
 
 
 class CropPath(Protocol):
@@ -301,10 +309,39 @@ def source_video(path: Path, probe: MediaProbe | None = None) -> SourceVideo:
 
 
 def output_rate(source_rate: float | None) -> tuple[float, bool]:
-    """The rate a clip is rendered at, and whether an ``fps`` filter must force it."""
+    """The rate a clip is rendered at, and whether it differs from the source's."""
     if source_rate is None or source_rate > MAX_FPS:
         return (FALLBACK_FPS if source_rate is None else MAX_FPS, True)
-    return (source_rate, False)
+    return (float(frame_grid(source_rate)), False)
+
+
+def clip_span(
+    start: float, end: float, *, picture: SourceVideo, source_duration: float | None
+) -> FrameSpan:
+    """The span a clip of ``[start, end)`` really shows: on the frame grid of its output rate,
+    inside the source. Everything about one clip (encode, camera, captions, subtitles) uses
+    this span, so they agree to the frame. BrokenMedia for a span outside the source."""
+    if not 0 <= start < end:
+        raise BrokenMedia(f"invalid clip {start:.3f}-{end:.3f} s")
+    if source_duration is not None and start >= source_duration:
+        raise BrokenMedia(f"clip starts at {start:.2f} s, after the end of the source")
+    rate = frame_grid(output_rate(picture.fps)[0])
+    try:
+        return snap_span(start, end, rate, source_end=source_duration)
+    except ValueError as exc:
+        raise BrokenMedia(f"no whole frame between {start:.3f} and {end:.3f} s") from exc
+
+
+def length_tolerance(span: FrameSpan, audio_rate: int | None) -> float:
+    """How far a good clip's length may be from ``span.duration``.
+
+    Two video frames (a frame timestamp that rounds the other way at either end), and, with
+    sound, two audio frames of 1024 samples (AAC codes whole 1024-sample frames, the last one
+    padded, and the priming before the first; Opus frames are shorter). A render that is truly
+    wrong (half the length, a frozen second) is far outside: 0.13 s at 23.976 fps with audio.
+    """
+    audio = 2 * 1024 / audio_rate if audio_rate else 0.0
+    return 2 * span.frame + audio + 0.002
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -333,19 +370,15 @@ def render_clip(
 
     Codecs follow ``output``'s extension (.mp4: H.264 High + AAC, yuv420p, moov first; .webm:
     VP9 + Opus). ``on_progress`` gets the seconds written. The file appears only when complete.
-    Raises JobCancelled when ``cancel`` is set (ffmpeg is killed at once) and BrokenMedia when
-    the source cannot be read or the result is not the planned length.
+    The span is snapped to the output's frame grid first (`clip_span`); the result says which
+    span it shows. Raises JobCancelled when ``cancel`` is set (ffmpeg is killed at once),
+    BrokenMedia when the source cannot be read or the span lies outside it, and RenderFailed
+    when the result is not the planned length or size.
     """
-    if not 0 <= start < end:
-        raise BrokenMedia(f"invalid clip {start:.3f}-{end:.3f} s")
     probe = probe_file(source)
     picture = source_video(source, probe)
-    if probe.duration is not None and start >= probe.duration:
-        raise BrokenMedia(f"clip starts at {start:.2f} s, after the end of {source.name}")
-    duration = end - start
-    if probe.duration is not None:
-        duration = min(duration, probe.duration - start)
-    fps, force_fps = output_rate(picture.fps)
+    span = clip_span(start, end, picture=picture, source_duration=probe.duration)
+    fps, duration = float(span.rate), span.duration
     size = output_size(aspect, resolution)
     source_size = (picture.width, picture.height)
 
@@ -362,24 +395,32 @@ def render_clip(
         source_size=source_size, size=size, crop=crop, fit=fit,
         commands=commands if moving else None,
     )  # fmt: skip
-    rate = f"fps={fps:g}," if force_fps else ""
     captions = f",ass=filename={filter_path(ass)}" if ass is not None else ""
-    graph = f"[0:V:0]trim=end={duration:.6f},{rate}{shape}{captions},format=yuv420p[v]"
+    # on the grid first, then counted: exactly ``span.count`` frames. (A time would not do:
+    # after ``fps`` the time base is one frame, and ``trim=end`` rounds into it.)
+    rate = f"fps={span.rate.numerator}/{span.rate.denominator}"
+    graph = f"[0:V:0]{rate},trim=end_frame={span.count},{shape}{captions},format=yuv420p[v]"
     maps = ["-map", "[v]"]
     if probe.has_audio:
         graph += f";[0:a:0]atrim=end={duration:.6f}[a]"
         maps += ["-map", "[a]"]
+    suffix = output.suffix.lower()
+    # microseconds rounded down: rounded up, the seek would drop the span's first frame
+    seek = math.floor(span.start * 1_000_000) / 1_000_000
     args = [
-        "-ss", f"{start:.6f}", "-i", file_arg(source), "-filter_complex", graph, *maps,
-        *_codec_args(output.suffix.lower(), settings, probe),
+        "-ss", f"{seek:.6f}", "-i", file_arg(source), "-filter_complex", graph, *maps,
+        *_codec_args(suffix, settings, probe),
         "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn", file_arg(partial),
     ]  # fmt: skip
+    audio_rate = None
+    if probe.has_audio:
+        audio_rate = 48_000 if suffix == ".webm" else settings.audio_rate
     try:
         run_ffmpeg(
             args, cancel=cancel, on_progress=on_progress, timeout=timeout,
             new_session=new_session,
         )  # fmt: skip
-        result = _check(partial, size=size, planned=duration, fps=fps)
+        result = _check(partial, size=size, span=span, audio_rate=audio_rate)
         os.replace(partial, output)
     finally:
         commands.unlink(missing_ok=True)
@@ -387,16 +428,31 @@ def render_clip(
     return result
 
 
-def _check(path: Path, *, size: tuple[int, int], planned: float, fps: float) -> RenderedVideo:
-    probe = probe_file(path)
+def _check(
+    path: Path, *, size: tuple[int, int], span: FrameSpan, audio_rate: int | None
+) -> RenderedVideo:
+    """The encode's result against the plan. A miss is RenderFailed: ffmpeg read the source
+    (it has just decoded it), so what went wrong is ours."""
+    try:
+        probe = probe_file(path)
+    except BrokenMedia as exc:
+        raise RenderFailed(f"the rendered clip cannot be read back: {exc.message}") from exc
     video = probe.video
     if video is None or probe.duration is None:
-        raise BrokenMedia("the rendered clip has no video")
-    if abs(probe.duration - planned) > 1.0 / fps + 0.002:
-        raise BrokenMedia(f"the rendered clip is {probe.duration:.3f} s, planned {planned:.3f} s")
+        raise RenderFailed("the rendered clip has no video")
+    if abs(probe.duration - span.duration) > length_tolerance(span, audio_rate):
+        raise RenderFailed(
+            f"the rendered clip is {probe.duration:.3f} s long, planned {span.duration:.3f} s",
+            planned=round(span.duration, 3),
+            rendered=round(probe.duration, 3),
+        )
     if (video.width, video.height) != size:
-        raise BrokenMedia(f"the rendered clip is {video.width}x{video.height}, not {size}")
-    return RenderedVideo(size[0], size[1], probe.duration, path.stat().st_size)
+        raise RenderFailed(
+            f"the rendered clip is {video.width}x{video.height}, not {size[0]}x{size[1]}"
+        )
+    return RenderedVideo(
+        size[0], size[1], probe.duration, path.stat().st_size, span.start, span.end
+    )
 
 
 def render_clip_in_child(
@@ -414,9 +470,12 @@ def render_clip_in_child(
 
     crop = options.get("crop")
     if crop is not None and not options.get("fit", False):
-        fps, _ = output_rate(source_video(source).fps)
-        duration = float(options["end"]) - float(options["start"])
-        options["crop"] = SampledCrop.sample(crop, fps=fps, duration=duration)
+        probe = probe_file(source)
+        span = clip_span(
+            float(options["start"]), float(options["end"]),
+            picture=source_video(source, probe), source_duration=probe.duration,
+        )  # fmt: skip
+        options["crop"] = SampledCrop.sample(crop, fps=float(span.rate), duration=span.duration)
 
     def relay(kind: str, payload: Any) -> None:
         if kind == "progress" and on_progress is not None:
