@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from clipmill.bootstrap import Container
 from clipmill.media.testing import FakeFetcher
-from clipmill.shorts.seams import ClipPlanner
+from clipmill.shorts.seams import ClipPlanner, ClipRenderer
 from clipmill.shorts.testing import (
     FakeRenderer,
     FakeTranscriber,
@@ -166,6 +166,7 @@ def _app_factory(root: Path, lecture: Transcript) -> Iterator[Callable[..., Shor
         real_transcribers: bool = False,
         real_fetcher: bool = False,
         real_renderer: bool = False,
+        renderer: ClipRenderer | None = None,
         **settings: Any,
     ) -> ShortsApp:
         transcriber = SlowTranscriber(lecture, delay=delay, hold=hold)
@@ -175,7 +176,7 @@ def _app_factory(root: Path, lecture: Transcript) -> Iterator[Callable[..., Shor
             fetcher=None if real_fetcher else FakeFetcher(sources),
             transcribers=None if real_transcribers else FakeTranscribers(transcriber),
             planner=planner,
-            renderer=None if real_renderer else FakeRenderer(),
+            renderer=None if real_renderer else (renderer or FakeRenderer()),
             **settings,
         )
         container.start(workers=False, sweeper=False)

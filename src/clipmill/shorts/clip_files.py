@@ -3,8 +3,10 @@ thumbnail per shape), under ``clips/<clip id>/r<revision>/``.
 
 Shared by the generating_clips stage (every planned clip) and by the re-render of an edited
 clip; both leave the clip as `PlannedClip` with artifact names in ``assets`` and
-``renditions``. A new revision writes a new folder, so an edit never touches the files the
-current revision still serves.
+``renditions``. The captions are written after the render and timed from where the video really
+starts: the renderer moves the span onto its frame grid (`RenderedClip.start`), and a caption
+timed from the asked start would drift from the picture by up to half a frame. A new revision
+writes a new folder, so an edit never touches the files the current revision still serves.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from clipmill.cancellation import CancelSignal
 from clipmill.shorts.artifacts import ArtifactStore
 from clipmill.shorts.job_schemas import (
     AspectRatio,
+    ClipStatus,
     PlannedClip,
     Rendition,
     ShortsOptions,
@@ -44,13 +47,11 @@ def write_clip_files(
     cancel: CancelSignal,
     on_progress: Callable[[float], None] | None = None,
 ) -> PlannedClip:
-    """Write (or, on a retry, reuse) the clip's captions and renditions; return the clip with
-    their artifact names. ``clip.clip_id`` must be a safe id (see `safe_clip_id`)."""
+    """Write (or, on a retry, reuse) the clip's renditions and captions; return the clip, now
+    ready, with their artifact names. ``clip.clip_id`` must be a safe id (see `safe_clip_id`).
+    Whatever the renderer raises goes through: the caller decides what one clip's failure
+    means."""
     folder = clip_dir(clip)
-    cues = clip_subtitles(transcript, clip.start_time, clip.end_time)
-    assets = {"srt": f"{folder}/captions.srt", "vtt": f"{folder}/captions.vtt"}
-    store.write_text(assets["srt"], to_srt(cues))
-    store.write_text(assets["vtt"], to_vtt(cues))
     shapes = tuple(clip.aspect_ratios or options.aspect_ratios)
     words = tuple(
         w for w in transcript.words if clip.start_time <= (w.start + w.end) / 2 <= clip.end_time
@@ -68,6 +69,12 @@ def write_clip_files(
         output_dir=store.path(folder),
     )
     rendered = renderer.render(request, cancel=cancel, on_progress=on_progress)
+    start = next((r.start for r in rendered if r.start is not None), clip.start_time)
+    end = next((r.end for r in rendered if r.end is not None), clip.end_time)
+    cues = clip_subtitles(transcript, start, end)
+    assets = {"srt": f"{folder}/captions.srt", "vtt": f"{folder}/captions.vtt"}
+    store.write_text(assets["srt"], to_srt(cues))
+    store.write_text(assets["vtt"], to_vtt(cues))
     renditions = [
         Rendition(
             aspect_ratio=r.aspect_ratio,
@@ -80,7 +87,14 @@ def write_clip_files(
         )
         for r in rendered
     ]
-    return clip.model_copy(update={"assets": assets, "renditions": renditions})
+    return clip.model_copy(
+        update={
+            "assets": assets,
+            "renditions": renditions,
+            "status": ClipStatus.READY,
+            "error": None,
+        }
+    )
 
 
 def clip_artifacts(clip: PlannedClip) -> list[str]:

@@ -14,18 +14,16 @@ that fail on purpose; production code has no such flags.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from clipmill.cancellation import CancelSignal
 from clipmill.jobs.enums import JobKind, JobStage
 from clipmill.media.fetcher import MediaFetcher
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore, publish_results
+from clipmill.shorts.clip_renders import generate_clips
 from clipmill.shorts.job_run import JobRun, ShortsSeams, StageProgress
-from clipmill.shorts.job_schemas import PlannedClip, ShortsJobOptions
+from clipmill.shorts.job_schemas import ShortsJobOptions
 from clipmill.shorts.seams import ClipPlanner, ClipRenderer, TranscriberFactory
 from clipmill.shorts.sources import fetch_source
 
@@ -35,22 +33,35 @@ if TYPE_CHECKING:
 __all__ = ["ShortsPipeline"]
 
 S = JobStage
-#: stage -> share of the job's 0-100 progress; transcription dominates on real media
-SHORTS_STAGES = (
+Weights = tuple[tuple[JobStage, int], ...]
+#: stage -> share of the job's progress, as each stage's measured share of the time
+#: (docs/benchmarks.md, "an hour-long talk into ten vertical clips": transcribing 105.6 s of
+#: 274.3 s = 38 %, generating_clips 160.6 s = 59 %, analyzing 6.4 s = 2 %, extracting_audio
+#: 1.2 s, the rest 0.1 s), so the bar moves at about one speed and its rate makes a fair ETA.
+#: Fetching an upload is a copy; fetching a URL depends on the site and was not measured:
+#: 10 is a guess (an hour of 720p is 0.5-1 GB).
+SHORTS_UPLOAD_STAGES: Weights = (
     (S.INITIALIZING, 1),
-    (S.DOWNLOADING, 12),
-    (S.EXTRACTING_AUDIO, 3),
-    (S.TRANSCRIBING, 45),
-    (S.ANALYZING, 5),
-    (S.GENERATING_CLIPS, 30),
-    (S.FINALIZING, 4),
+    (S.DOWNLOADING, 1),
+    (S.EXTRACTING_AUDIO, 1),
+    (S.TRANSCRIBING, 38),
+    (S.ANALYZING, 2),
+    (S.GENERATING_CLIPS, 56),
+    (S.FINALIZING, 1),
 )
-TRANSCRIBE_STAGES = (
+SHORTS_STAGES: Weights = tuple(
+    (s, 10 if s is S.DOWNLOADING else w) for s, w in SHORTS_UPLOAD_STAGES
+)
+#: the same measurements without the clip stages: transcription is nearly all of it
+TRANSCRIBE_UPLOAD_STAGES: Weights = (
     (S.INITIALIZING, 1),
-    (S.DOWNLOADING, 20),
-    (S.EXTRACTING_AUDIO, 5),
-    (S.TRANSCRIBING, 69),
-    (S.FINALIZING, 5),
+    (S.DOWNLOADING, 1),
+    (S.EXTRACTING_AUDIO, 2),
+    (S.TRANSCRIBING, 95),
+    (S.FINALIZING, 1),
+)
+TRANSCRIBE_STAGES: Weights = tuple(
+    (s, 10 if s is S.DOWNLOADING else w) for s, w in TRANSCRIBE_UPLOAD_STAGES
 )
 _ALWAYS_RUN = frozenset({S.INITIALIZING, S.FINALIZING})
 _MESSAGES = {
@@ -80,34 +91,43 @@ class ShortsPipeline:
         if kind not in (JobKind.SHORTS, JobKind.TRANSCRIBE):
             raise ValueError(f"no shorts pipeline for {kind.value}")
         self.kind = kind
-        self.stages = SHORTS_STAGES if kind is JobKind.SHORTS else TRANSCRIBE_STAGES
         self.seams = ShortsSeams(fetcher, transcribers, planner, renderer, ranker)
 
+    def stages(self, options: ShortsJobOptions) -> Weights:
+        """The stages of a job and their weights (an upload is fetched in no time)."""
+        if self.kind is JobKind.SHORTS:
+            return SHORTS_UPLOAD_STAGES if options.upload is not None else SHORTS_STAGES
+        return TRANSCRIBE_UPLOAD_STAGES if options.upload is not None else TRANSCRIBE_STAGES
+
     def __call__(self, ctx: JobContext) -> None:
+        options = ShortsJobOptions.model_validate(ctx.options)
+        stages = self.stages(options)
         run = JobRun(
             ctx=ctx,
-            options=ShortsJobOptions.model_validate(ctx.options),
+            options=options,
             store=ArtifactStore(ctx.workdir),
-            progress=StageProgress(ctx, self.stages),
+            progress=StageProgress(ctx, stages),
             kind=self.kind,
             seams=self.seams,
         )
-        steps: dict[JobStage, Callable[[JobRun], list[str]]] = {
+        # a step returns the files it wrote, or None when it finished with a part to do again
+        # on a retry (a clip that failed): such a stage is not recorded as done
+        steps: dict[JobStage, Callable[[JobRun], list[str] | None]] = {
             S.INITIALIZING: _initialize,
             S.DOWNLOADING: fetch_source,
             S.EXTRACTING_AUDIO: _extract_audio,
             S.TRANSCRIBING: _transcribe,
             S.ANALYZING: _analyze,
-            S.GENERATING_CLIPS: _generate_clips,
+            S.GENERATING_CLIPS: generate_clips,
             S.FINALIZING: _finalize,
         }
-        for stage, _weight in self.stages:
+        for stage, _weight in stages:
             if stage not in _ALWAYS_RUN and run.store.done(stage):
-                run.progress.enter(stage, "Already done; reusing the stored result.")
+                run.progress.enter(stage, "Already done; reusing the stored result.", reused=True)
                 continue
             run.progress.enter(stage, _MESSAGES[stage])
             files = steps[stage](run)
-            if stage not in _ALWAYS_RUN:
+            if stage not in _ALWAYS_RUN and files is not None:
                 run.store.mark_done(stage, files)
 
 
@@ -183,72 +203,6 @@ def _analyze(run: JobRun) -> list[str]:
     run.progress.report(1.0)
     run.store.write_json("analysis.json", analysis)
     return ["analysis.json"]
-
-
-def _generate_clips(run: JobRun) -> list[str]:
-    """Each planned clip's captions and, per shape, its video and thumbnail.
-
-    Clips render ``render_concurrency`` at a time (each in its own killable child); a retry
-    renders only what is missing, because the renderer keeps the shapes it finished.
-    """
-    from clipmill.shorts.clip_files import clip_artifacts, safe_clip_id, write_clip_files
-
-    analysis, transcript = run.store.read_json("analysis.json"), run.transcript()
-    planned = [
-        clip.model_copy(update={"clip_id": safe_clip_id(clip.clip_id, number)})
-        for number, clip in enumerate(
-            (PlannedClip.model_validate(c) for c in analysis.get("clips", [])), start=1
-        )
-    ]
-    source = run.store.path(run.metadata().media_file)
-    shares = [0.0] * len(planned)
-    lock = threading.Lock()
-    stop = _Stop(run.ctx.cancel)
-
-    def render(index: int, clip: PlannedClip) -> PlannedClip:
-        def report(fraction: float) -> None:
-            with lock:
-                shares[index] = fraction
-                done = sum(shares) / len(shares)
-            run.progress.report(done, f"Rendering clip {index + 1} of {len(planned)}.")
-
-        return write_clip_files(
-            clip, store=run.store, transcript=transcript, source=source,
-            options=run.options.shorts, renderer=run.seams.renderer, cancel=stop,
-            on_progress=report,
-        )  # fmt: skip
-
-    clips: list[PlannedClip] = []
-    if planned:
-        workers = max(1, min(run.ctx.settings.render_concurrency, len(planned)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="clipmill-render") as pool:
-            futures = [pool.submit(render, i, clip) for i, clip in enumerate(planned)]
-            try:
-                clips = [future.result() for future in futures]
-            except BaseException:
-                stop.set()  # one clip failed or the job was cancelled: the others stop too
-                raise
-    files = [name for clip in clips for name in clip_artifacts(clip)]
-    run.store.write_json(
-        "clips.json",
-        {"ranked_by": analysis.get("ranked_by"),
-         "clips": [c.model_dump(mode="json") for c in clips]},
-    )  # fmt: skip
-    return [*files, "clips.json"]
-
-
-class _Stop:
-    """The job's cancel signal, or a stop of our own when a sibling render failed."""
-
-    def __init__(self, cancel: CancelSignal) -> None:
-        self._cancel = cancel
-        self._own = threading.Event()
-
-    def set(self) -> None:
-        self._own.set()
-
-    def is_set(self) -> bool:
-        return self._own.is_set() or self._cancel.is_set()
 
 
 def _finalize(run: JobRun) -> list[str]:

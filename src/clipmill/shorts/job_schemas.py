@@ -294,6 +294,22 @@ class Rendition(BaseModel):
     size: int
 
 
+class ClipStatus(StrEnum):
+    """Whether a clip of a job has its files."""
+
+    READY = "ready"  #: rendered: its files are in ``assets`` and ``renditions``
+    FAILED = "failed"  #: its render failed (``error`` says why); the job's other clips stand
+
+
+class ClipFailure(BaseModel):
+    """Why a clip has no files: the stable code and the message of the error its render hit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+
+
 class PlannedClip(BaseModel):
     """The clip metadata contract, as clips.json stores it (asset values are artifact names;
     in a job's result they are file ids)."""
@@ -322,6 +338,11 @@ class PlannedClip(BaseModel):
         default=None, description="This clip's shapes when an edit changed them; else the job's."
     )
     revision: int = Field(default=0, description="Raised by every edit that re-renders it.")
+    status: ClipStatus = Field(
+        default=ClipStatus.READY,
+        description="failed: this clip did not render (see error); edit it to render it again.",
+    )
+    error: ClipFailure | None = Field(default=None, description="Why a failed clip failed.")
 
 
 class TranscriptSegmentOut(BaseModel):
