@@ -30,6 +30,7 @@ class FailingRenderer(FakeRenderer):
     def __init__(self, failures: int, hold: threading.Event | None = None) -> None:
         super().__init__(hold=hold)
         self.failures = failures
+        self.reason = REASON
         self.lock = threading.Lock()
         self.failed: list[str] = []
 
@@ -46,7 +47,7 @@ class FailingRenderer(FakeRenderer):
                 self.failed.append(request.clip_id)
         if fail:
             self.calls.append(request)
-            raise RenderFailed(REASON, planned=25.0, rendered=12.48)
+            raise RenderFailed(self.reason, planned=25.0, rendered=12.48)
         return super().render(request, cancel=cancel, on_progress=on_progress)
 
 
@@ -97,6 +98,30 @@ def test_one_failed_clip_leaves_a_completed_job_and_renders_again(
     assert again["status"] == "ready" and again["error"] is None
     assert app.client.get(again["assets"]["video_url"]).status_code == 200
     assert all(c["status"] == "ready" for c in after["generated_clips"])
+
+
+def test_a_clip_that_fails_again_says_the_newest_reason(
+    make_shorts_app: Callable[..., ShortsApp], lecture_mp4: Path
+) -> None:
+    renderer = FailingRenderer(failures=1)
+    app = make_shorts_app(renderer=renderer)
+    detail = run_job(app, lecture_mp4)
+    broken = next(c for c in detail["generated_clips"] if c["status"] == "failed")
+    renderer.failures, renderer.reason = 2, "the rendered clip is 1080x1080, not 1080x1920"
+
+    response = app.client.patch(
+        f"/api/v1/jobs/{detail['id']}/clips/{broken['clip_id']}",
+        json={"start_time": broken["start_time"], "end_time": broken["end_time"]},
+    )
+    render = wait_terminal(app.container, response.json()["render_job_id"])
+
+    assert (render.status.value, render.error_code) == ("failed", "render_failed")
+    after = app.detail(detail["id"])
+    still = next(c for c in after["generated_clips"] if c["clip_id"] == broken["clip_id"])
+    assert still["status"] == "failed"
+    assert still["error"]["message"] == renderer.reason
+    others = [c for c in after["generated_clips"] if c["clip_id"] != broken["clip_id"]]
+    assert all(c["status"] == "ready" and c["error"] is None for c in others)
 
 
 def test_when_every_clip_fails_the_job_fails_with_the_first_reason(

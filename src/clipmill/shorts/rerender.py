@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from clipmill.errors import FileExpired
+from clipmill.errors import ClipmillError, FileExpired, JobCancelled, Superseded
 from clipmill.jobs.enums import JobStage
 from clipmill.pipeline.context import JobContext
 from clipmill.shorts.artifacts import ArtifactStore, clip_publications, publish, stored_clip
 from clipmill.shorts.clip_files import write_clip_files
-from clipmill.shorts.job_schemas import PlannedClip, ShortsJobOptions, SourceMetadata
+from clipmill.shorts.job_schemas import (
+    ClipFailure,
+    PlannedClip,
+    ShortsJobOptions,
+    SourceMetadata,
+)
 from clipmill.shorts.seams import ClipRenderer
 from clipmill.shorts.stored_transcript import StoredTranscript
 
@@ -38,16 +43,21 @@ class RenderPipeline:
         # the stored transcript, not the work dir's: a word correction rewrites the stored one
         transcript = StoredTranscript(ctx.jobs, ctx.storage).load(shorts_id)
         ctx.stage(JobStage.GENERATING_CLIPS, f"Rendering clip {target.clip_id}.", progress=0.0)
-        rendered = write_clip_files(
-            target,
-            store=store,
-            transcript=transcript,
-            source=store.path(metadata.media_file),
-            options=options,
-            renderer=self.renderer,
-            cancel=ctx.cancel,
-            on_progress=lambda f: ctx.progress(90 * f, message=f"Rendering {target.clip_id}."),
-        )
+        try:
+            rendered = write_clip_files(
+                target,
+                store=store,
+                transcript=transcript,
+                source=store.path(metadata.media_file),
+                options=options,
+                renderer=self.renderer,
+                cancel=ctx.cancel,
+                on_progress=lambda f: ctx.progress(90 * f, message=f"Rendering {target.clip_id}."),
+            )
+        except ClipmillError as exc:
+            if not isinstance(exc, JobCancelled | Superseded):
+                _still_failed(ctx, shorts_id, target.clip_id, exc)
+            raise
         ctx.stage(JobStage.FINALIZING, "Storing the clip.")
         title = metadata.title or shorts.title or "video"
         ids = publish(ctx, store, clip_publications(rendered, title), job_id=shorts_id)
@@ -79,6 +89,21 @@ class RenderPipeline:
             {"clip_id": fresh.clip_id, "render_job_id": ctx.job_id},
         )
         ctx.result = {"clip_id": fresh.clip_id, "revision": fresh.revision}
+
+
+def _still_failed(ctx: JobContext, shorts_id: str, clip_id: str, exc: ClipmillError) -> None:
+    """A failed clip that failed again says the newest reason (a clip with files keeps them:
+    only its edit failed, and the render job says so)."""
+    error = ClipFailure(code=exc.code, message=exc.message).model_dump()
+
+    def reason(result: dict[str, Any]) -> dict[str, Any] | None:
+        clips = result.get("generated_clips") or []
+        if not any(c.get("clip_id") == clip_id and c.get("status") == "failed" for c in clips):
+            return None
+        updated = [{**c, "error": error} if c.get("clip_id") == clip_id else c for c in clips]
+        return {**result, "generated_clips": updated}
+
+    ctx.jobs.amend_result(shorts_id, reason)
 
 
 def _rewrite_plan(store: ArtifactStore, clip: PlannedClip) -> None:

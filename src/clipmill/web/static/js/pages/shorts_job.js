@@ -3,7 +3,7 @@ import { ApiError, api, follow, isTerminal } from "../api.js";
 import { requireSignIn } from "../shell.js";
 import { $, h, notice, setProgress } from "../ui.js";
 import { clipCard } from "../shorts/clipcard.js";
-import { percentOf, stageName, stepper } from "../shorts/stages.js";
+import { etaOf, percentOf, stageName, stepper } from "../shorts/stages.js";
 import { retentionLine } from "../download/retention.js";
 
 const root = $("[data-shorts-job]");
@@ -24,10 +24,23 @@ const STATUS_WORDS = {
   failed: "Stopped by an error.",
 };
 
+/** "About 4 min left", from the server's estimate (none for the first seconds). */
+function timeLeft(current) {
+  const eta = etaOf(current);
+  if (eta === null) return "";
+  return eta < 60 ? " Less than a minute left." : ` About ${Math.round(eta / 60)} min left.`;
+}
+
 function describe(current) {
   if (current.status === "processing") {
     const message = current.message ? ` ${current.message}` : "";
-    return `${stageName(current.stage)}: ${Math.round(percentOf(current))} % overall.${message}`;
+    return `${stageName(current.stage)}: ${Math.round(percentOf(current))} % overall.${message}${timeLeft(current)}`;
+  }
+  const clips = current.generated_clips || [];
+  const failed = clips.filter((c) => c.status === "failed").length;
+  if (current.status === "completed" && failed) {
+    const made = clips.length - failed;
+    return `Done: ${made} of ${clips.length} clips rendered; ${failed === 1 ? "one" : failed} did not (see below to render ${failed === 1 ? "it" : "them"} again).`;
   }
   return STATUS_WORDS[current.status] || current.status;
 }
@@ -82,14 +95,14 @@ function drawResults() {
     h("a.button.small", { href: url, download: "" }, format.toUpperCase())));
   if (job.kind !== "shorts") return;
   const clips = job.generated_clips || [];
-  const key = JSON.stringify(clips.map((c) => [c.clip_id, c.revision, c.title, c.assets && c.assets.video_url, renders.size]));
+  const key = JSON.stringify(clips.map((c) => [c.clip_id, c.revision, c.title, c.status, c.assets && c.assets.video_url, renders.size]));
   if (key === shownClips) return;
   shownClips = key;
   $("[data-clips]").hidden = false;
   $("[data-clips-empty]").hidden = clips.length > 0;
   const rendering = new Set([...renders.values()].map((r) => r.clipId));
   $("[data-gallery]").replaceChildren(...clips.map((clip) => {
-    const card = clipCard(jobId, clip, { rendering: rendering.has(clip.clip_id) });
+    const card = clipCard(jobId, clip, { rendering: rendering.has(clip.clip_id), onRenderAgain: renderAgain });
     card.setAttribute("role", "listitem");
     return card;
   }));
@@ -125,6 +138,25 @@ function start() {
   stop = follow(jobId, onUpdate);
 }
 
+/** "Render again" on a failed clip: the clip editor's re-render with the clip's own span. */
+async function renderAgain(clip, button) {
+  button.disabled = true;
+  button.textContent = "Rendering…";
+  try {
+    await api(`/api/v1/jobs/${encodeURIComponent(jobId)}/clips/${encodeURIComponent(clip.clip_id)}`, {
+      method: "PATCH", body: { start_time: clip.start_time, end_time: clip.end_time },
+    });
+    notice(`Rendering “${clip.title}” again.`, "ok");
+    watchRenders.done = false;
+    watchRenders();
+  } catch (err) {
+    if (err.status === 401) return requireSignIn();
+    button.disabled = false;
+    button.textContent = "Render again";
+    notice(err.sentence, "error");
+  }
+}
+
 /** Clips being rendered again (edited in the editor): follow those jobs, then reload. */
 async function watchRenders() {
   if (watchRenders.done) return;
@@ -140,6 +172,7 @@ async function watchRenders() {
         if (update && isTerminal(update.status)) {
           entry.stop();
           renders.delete(render.id);
+          if (update.status === "failed") notice("A clip did not render again; its card says why.", "error");
           api(`/api/v1/jobs/${encodeURIComponent(jobId)}`).then((fresh) => onUpdate(fresh)).catch(() => {});
         }
       });

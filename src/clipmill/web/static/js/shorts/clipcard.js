@@ -1,4 +1,6 @@
-// One clip of a finished shorts job: its player, why it was picked, and its files.
+// One clip of a finished shorts job: its player, why it was picked, and its files; or, for a
+// clip whose render failed, why, and a button to render it again.
+import { ApiError } from "../api.js";
 import { h, formatBytes, formatDuration } from "../ui.js";
 
 /** A score as a percentage (the planner scores 0-1). */
@@ -42,15 +44,34 @@ function downloads(clip) {
   return h("div.files", { role: "group", "aria-label": "Downloads" }, links);
 }
 
-/** The gallery card of `clip`; `rendering` marks a clip whose new version is on its way. */
-export function clipCard(jobId, clip, { rendering = false } = {}) {
+/** Why a clip did not render, as a person reads it: the sentence for its error code (which
+ * never blames the user's file for our own check), then the server's own words. */
+function failure(clip, { rendering, onRenderAgain }) {
+  const error = clip.error || {};
+  const sentence = new ApiError(0, error.code, error.message).sentence;
+  const again = h("button.primary.small", {
+    type: "button", "data-render-again": "", disabled: rendering || !onRenderAgain,
+    onclick: (event) => onRenderAgain && onRenderAgain(clip, event.currentTarget),
+  }, rendering ? "Rendering…" : "Render again");
+  return h("div.clip-failed", { role: "group", "aria-label": "This clip did not render" },
+    h("p.clip-failed-title", {}, "This clip did not render."),
+    h("p.clip-failed-reason", { "data-clip-error": error.code || "" }, sentence),
+    error.message && error.message !== sentence ? h("p.muted", {}, `Details: ${error.message}`) : null,
+    again);
+}
+
+/** The gallery card of `clip`; `rendering` marks a clip whose new version is on its way;
+ * `onRenderAgain(clip, button)` renders a failed clip again. */
+export function clipCard(jobId, clip, { rendering = false, onRenderAgain = null } = {}) {
+  const failed = clip.status === "failed";
   const renditions = renditionsOf(clip);
-  const frame = h("div.clip-frame");
+  // a failed clip has no picture: the card says why where the player would be
+  const frame = failed ? failure(clip, { rendering, onRenderAgain }) : h("div.clip-frame");
   const show = (r) => {
     frame.replaceChildren(player(r, `Clip: ${clip.title}`));
   };
-  if (renditions.length) show(renditions[0]);
-  else frame.append(h("p.muted.clip-missing", {}, "This clip's video is no longer kept."));
+  if (!failed && renditions.length) show(renditions[0]);
+  else if (!failed) frame.append(h("p.muted.clip-missing", {}, "This clip's video is no longer kept."));
   let shapes = null;
   if (renditions.length > 1) {
     shapes = h("div.segmented", { role: "group", "aria-label": "Shape shown" },
@@ -65,7 +86,7 @@ export function clipCard(jobId, clip, { rendering = false } = {}) {
   }
   const duration = clip.duration ?? (clip.end_time - clip.start_time);
   const tags = [...(clip.tags || []), ...(clip.hashtags || [])];
-  return h("article.clip.card", { dataset: { clipId: clip.clip_id, revision: clip.revision ?? 0 } },
+  return h("article.clip.card", { dataset: { clipId: clip.clip_id, revision: clip.revision ?? 0, status: clip.status || "ready" } },
     frame,
     shapes,
     h("h3.clip-title", {}, clip.title),
@@ -76,6 +97,6 @@ export function clipCard(jobId, clip, { rendering = false } = {}) {
       rendering ? h("span.badge", { dataset: { status: "processing" } }, "Re-rendering") : null),
     clip.reason ? h("p.clip-reason.muted", {}, clip.reason) : null,
     tags.length ? h("ul.tags", { "aria-label": "Tags" }, tags.map((t) => h("li", {}, t))) : null,
-    downloads(clip),
+    failed ? null : downloads(clip),
     h("a.button.primary.small.edit-link", { href: `/shorts/${encodeURIComponent(jobId)}/clips/${encodeURIComponent(clip.clip_id)}` }, "Edit clip"));
 }

@@ -14,13 +14,32 @@ const NAMES = {
   finalizing: "Store",
 };
 
+// (tests/shorts_api/test_progress.py checks they stay the same; an upload is fetched in no time)
 const PLANS = {
-  shorts: [["initializing", 1], ["downloading", 12], ["extracting_audio", 3], ["transcribing", 45],
-    ["analyzing", 5], ["generating_clips", 30], ["finalizing", 4]],
-  transcribe: [["initializing", 1], ["downloading", 20], ["extracting_audio", 5],
-    ["transcribing", 69], ["finalizing", 5]],
+  shorts: [["initializing", 1], ["downloading", 10], ["extracting_audio", 1], ["transcribing", 38],
+    ["analyzing", 2], ["generating_clips", 56], ["finalizing", 1]],
+  shorts_upload: [["initializing", 1], ["downloading", 1], ["extracting_audio", 1], ["transcribing", 38],
+    ["analyzing", 2], ["generating_clips", 56], ["finalizing", 1]],
+  transcribe: [["initializing", 1], ["downloading", 10], ["extracting_audio", 2],
+    ["transcribing", 95], ["finalizing", 1]],
+  transcribe_upload: [["initializing", 1], ["downloading", 1], ["extracting_audio", 2],
+    ["transcribing", 95], ["finalizing", 1]],
   render: [["generating_clips", 90], ["finalizing", 10]],
 };
+
+/** The stage plan of a job: by kind, and for an upload the plan whose fetch is a copy. */
+function planOf(job) {
+  const upload = job.options && job.options.upload ? "_upload" : "";
+  return PLANS[`${job.kind}${upload}`] || PLANS[job.kind] || PLANS.shorts;
+}
+
+/** Seconds left, when the server has an estimate: on live updates at the top, on the full
+ * record under progress. */
+export function etaOf(job) {
+  const p = job && job.progress;
+  const eta = p !== null && typeof p === "object" ? p.eta : job && job.eta;
+  return typeof eta === "number" && eta > 0 ? eta : null;
+}
 
 export const stageName = (stage) => NAMES[stage] || (stage || "").replaceAll("_", " ");
 
@@ -34,7 +53,7 @@ export function percentOf(job) {
 /** Each stage of the job's kind with its state ("done", "current", "todo", "failed") and the
  * current stage's own percent. */
 export function stagesOf(job) {
-  const plan = PLANS[job.kind] || PLANS.shorts;
+  const plan = planOf(job);
   const overall = percentOf(job);
   const at = plan.findIndex(([stage]) => stage === job.stage);
   const finished = job.status === "completed" || job.stage === "done";
