@@ -45,7 +45,7 @@ export function retentionLine(job, { onKept } = {}) {
   if (filesDeleted(job)) {
     const again = job.url ? h("a", { href: `/?url=${encodeURIComponent(job.url)}` }, "Download again") : null;
     return h("p.retention", { "data-retention": "deleted" },
-      `Deleted on ${formatTime(r.deleted_at)} (files are kept for a while, then removed). `, again);
+      `Deleted on ${formatTime(r.deleted_at)}, after the retention period. `, again);
   }
   if (!r.expires_at) return null;
   const level = urgency(job);
