@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clipmill import childproc
 from clipmill.accounts.limits import JobBudget, Quotas, RateLimiter
+from clipmill.accounts.preferences import PreferenceStore
 from clipmill.accounts.service import AccountService
 from clipmill.accounts.vault import SecretBox
 from clipmill.clock import Clock
-from clipmill.config import QueueBackend, Settings
+from clipmill.config import AuthMode, QueueBackend, Settings
 from clipmill.cookies.vault import CookieVault
 from clipmill.db import make_engine, make_sessions, migrate
 from clipmill.downloads.pipeline import DownloadPipeline
@@ -109,6 +110,7 @@ class Container:
     quotas: Quotas
     stats: JobStats
     accounts: AccountService
+    preferences: PreferenceStore
     cookies: CookieVault
     webhooks: WebhookService
     thumbnails: ThumbnailProxy
@@ -152,6 +154,8 @@ class Container:
 
 
 def ensure_local_user(sessions: sessionmaker[Session]) -> None:
+    """The row behind `LOCAL_USER`: the owner of everything with ``auth=none`` (and of the
+    CLI's own downloads in any mode)."""
     with sessions() as session, session.begin():
         if session.scalar(select(User).where(User.id == "local")) is None:
             session.add(User(id="local", name="local", is_admin=True))
@@ -186,7 +190,8 @@ def bootstrap(
     engine = make_engine(settings.db_url)
     migrate(engine)
     sessions = make_sessions(engine)
-    ensure_local_user(sessions)
+    if settings.auth is AuthMode.NONE:
+        ensure_local_user(sessions)  # with accounts on, nobody should meet an admin never made
 
     # with Redis, events cross processes (API tier, workers) in either queue mode
     bus = bus or (RedisEventBus(settings.redis_url) if settings.redis_url else InMemoryEventBus())
@@ -294,6 +299,7 @@ def bootstrap(
         limiter=limiter,
         quotas=quotas,
         accounts=AccountService(sessions, settings, clock=clock),
+        preferences=PreferenceStore(sessions, clock=clock),
         cookies=cookies,
         webhooks=WebhookService(sessions, settings, bus, box, clock=clock),
         thumbnails=ThumbnailProxy(NetGuard.from_settings(settings)),

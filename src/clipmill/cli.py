@@ -228,10 +228,11 @@ def _section(text: str) -> dict[str, float]:
 
 def _run_download(url: str, options: Any, output: Path) -> int:
     from clipmill.accounts.principal import LOCAL_USER
-    from clipmill.bootstrap import bootstrap
+    from clipmill.bootstrap import bootstrap, ensure_local_user
     from clipmill.events.bus import JobEventMessage
 
     c = bootstrap(_settings())
+    ensure_local_user(c.sessions)  # the CLI's downloads are the local user's in any auth mode
     done = threading.Event()
     job_id: dict[str, str] = {}
     progress = Progress(
@@ -261,7 +262,7 @@ def _run_download(url: str, options: Any, output: Path) -> int:
 
     c.bus.add_listener(on_event)
     try:
-        c.downloads.check_url(url)
+        url = c.downloads.check_url(url)  # with https:// where it was left out
         c.start(sweeper=False, recover=False)
         with progress:
             job = c.downloads.start(LOCAL_USER, url, options)

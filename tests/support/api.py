@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from clipmill.accounts.principal import LOCAL_USER
 from clipmill.api.app import create_app
-from clipmill.bootstrap import Container
+from clipmill.bootstrap import Container, ensure_local_user
 from clipmill.config import AuthMode
 from clipmill.jobs.models import User
 
@@ -23,6 +23,7 @@ from clipmill.jobs.models import User
 def api_client(container: Container, **kwargs: Any) -> TestClient:
     client = TestClient(create_app(container=container), **kwargs)
     if container.settings.auth is not AuthMode.NONE:
+        ensure_local_user(container.sessions)  # made on startup only with auth=none
         with container.sessions() as session, session.begin():
             local = update(User).where(User.id == LOCAL_USER.user_id)
             session.execute(local.values(is_admin=False))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clipmill.accounts.keys import hash_key, new_key
 from clipmill.accounts.models import ApiKey, RevokedToken
 from clipmill.accounts.passwords import Passwords
-from clipmill.accounts.principal import Principal
+from clipmill.accounts.principal import LOCAL_USER, Principal
 from clipmill.accounts.schemas import (
     NAME_PATTERN,
     PASSWORD_MAX,
@@ -130,7 +130,12 @@ class AccountService:
 
     def list_users(self) -> list[UserOut]:
         with self.sessions() as session:
-            users = session.scalars(select(User).order_by(User.created_at, User.name))
+            query = select(User).order_by(User.created_at, User.name)
+            if self.settings.auth is not AuthMode.NONE:
+                # a database first run with auth=none holds the local owner; with accounts
+                # on it signs nobody in, so it is not one of the users an admin manages
+                query = query.where(User.id != LOCAL_USER.user_id)
+            users = session.scalars(query)
             return [UserOut.model_validate(u) for u in users]
 
     def set_disabled(self, name_or_id: str, disabled: bool) -> UserOut:

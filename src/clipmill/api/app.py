@@ -28,6 +28,7 @@ from clipmill.api.routes import (
     jobs,
     live,
     metrics,
+    preferences,
     retention,
     stats,
     thumbnails,
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(shorts_routes.router)  # before jobs: POST /api/v1/jobs{,/upload}
     app.include_router(playlist_routes.router)
     routers = (health, metrics, stats, auth, cookies, webhooks, thumbnails)
-    for module in (*routers, jobs, retention, downloads, files, clipx, live):
+    for module in (*routers, preferences, jobs, retention, downloads, files, clipx, live):
         app.include_router(module.router)
     app.include_router(web.router)  # the UI's pages, outside the OpenAPI description
     app.mount("/static", web.static_files(), name="static")

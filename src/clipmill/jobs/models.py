@@ -64,6 +64,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The choices the UI remembers for this account (`clipmill.accounts.preferences`)."""
 
 
 class Job(Base):
