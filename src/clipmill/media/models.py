@@ -97,6 +97,9 @@ class DownloadedFile:
     size: int = 0
     language: str | None = None
     """Subtitle language."""
+    width: int | None = None
+    height: int | None = None
+    """The picture's size as ffprobe reads the delivered file (media files only)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ duration before the download.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -63,6 +64,10 @@ def finish_download(
         main.unlink()
     else:
         files.append(_described(main, role, naming.safe_download_name(base, ext)))
+    if probe.video is not None:
+        # what the user got, to compare with what they asked (a source may lack the quality)
+        picture = {"width": probe.video.width, "height": probe.video.height}
+        files = [dataclasses.replace(f, **picture) for f in files]
     files += _side_files(workdir, main, base)
     total = sum(f.size for f in files)
     if total > settings.max_filesize:
@@ -140,7 +145,7 @@ def _cut_sections(
                 DownloadProgress(
                     stage="postprocessing",
                     percent=min(100.0, 100.0 * seconds / span),
-                    message=f"cutting section {number}/{len(sections)}",
+                    message=f"Converting: cutting section {number} of {len(sections)}…",
                 )
             )
 
