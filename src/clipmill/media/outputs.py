@@ -66,8 +66,8 @@ def finish_download(
         files.append(_described(main, role, naming.safe_download_name(base, ext)))
     if probe.video is not None:
         # what the user got, to compare with what they asked (a source may lack the quality)
-        picture = {"width": probe.video.width, "height": probe.video.height}
-        files = [dataclasses.replace(f, **picture) for f in files]
+        width, height = probe.video.width, probe.video.height
+        files = [dataclasses.replace(f, width=width, height=height) for f in files]
     files += _side_files(workdir, main, base)
     total = sum(f.size for f in files)
     if total > settings.max_filesize:
