@@ -143,7 +143,7 @@ def test_websocket_sequence_for_a_real_download(
     ("make_url", "code"),
     [
         (lambda s, m: s.url(m.rel(m.nomedia_page)), "unsupported_url"),
-        (lambda s, m: s.status_url(404), "origin_error"),
+        (lambda s, m: s.status_url(404), "page_not_found"),
         (lambda s, m: s.url(m.rel(m.big)), "file_too_large"),
         (lambda s, m: s.chunked_url(m.rel(m.big)), "file_too_large"),
     ],

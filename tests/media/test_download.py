@@ -186,7 +186,7 @@ def test_image_url_is_broken_media(download: Download, media_server: MediaServer
 
 @pytest.mark.parametrize(
     ("target", "code"),
-    [("nomedia.html", "unsupported_url"), ("missing.mp4", "origin_error")],
+    [("nomedia.html", "unsupported_url"), ("missing.mp4", "page_not_found")],
 )
 def test_download_errors(
     download: Download, media_server: MediaServer, target: str, code: str

@@ -86,9 +86,9 @@ def _closed_port() -> int:
     ("target", "code"),
     [
         ("nomedia.html", "unsupported_url"),
-        ("missing.mp4", "origin_error"),
+        ("missing.mp4", "page_not_found"),
         ("status/500", "origin_error"),
-        ("status/410", "origin_error"),
+        ("status/410", "page_not_found"),
     ],
 )
 def test_probe_errors(
@@ -96,7 +96,7 @@ def test_probe_errors(
 ) -> None:
     error = error_of(media_server.url(target), media_settings)
     assert error.code == code, error.message
-    if code == "origin_error":
+    if code in ("origin_error", "page_not_found"):
         assert error.details["status"] == int(target.split("/")[-1]) if "/" in target else 404
 
 
@@ -112,9 +112,20 @@ def test_bad_urls(media_settings: Settings, url: str, code: str) -> None:
     assert error_of(url, media_settings).code == code
 
 
-def test_connection_refused_is_download_failed(media_settings: Settings) -> None:
-    error = error_of(f"http://127.0.0.1:{_closed_port()}/video.mp4", media_settings)
-    assert error.code == "download_failed"
+def test_a_404_says_the_page_was_not_found(
+    media_server: MediaServer, media_settings: Settings
+) -> None:
+    error = error_of(media_server.url("missing.mp4"), media_settings)
+    assert error.code == "page_not_found"
+    assert "no page at" in error.message and "check the link" in error.message
+
+
+def test_connection_refused_says_the_site_does_not_answer(media_settings: Settings) -> None:
+    port = _closed_port()
+    error = error_of(f"http://127.0.0.1:{port}/video.mp4", media_settings)
+    assert error.code == "origin_unreachable"
+    assert f"Nothing answers at 127.0.0.1:{port}" in error.message
+    assert "retry" not in error.message.lower() and "moment" not in error.message
 
 
 def test_default_settings_block_loopback(media_server: MediaServer, tmp_path: Path) -> None:

@@ -129,10 +129,10 @@ def test_progress_report_fields(tmp_path: Path) -> None:
                       "fragment_index": 3, "fragment_count": 8})  # fmt: skip
     report = progress[-1]
     assert report.stage == "downloading"
-    assert report.percent == 25.0
+    assert report.percent == 37.5  # 3 of 8 fragments done (the byte estimate is an average)
     assert report.total_bytes == 200 and report.total_is_estimate
     assert (report.fragment_index, report.fragment_count) == (3, 8)
-    assert report.message == "media.mp4"
+    assert report.message == "Downloading…"  # words, never the work file's name
 
 
 def test_hooks_stop_on_cancel(tmp_path: Path) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from clipmill.jobs.schemas import JobHooks
+from clipmill.media.netguard import complete_url
 from clipmill.media.options import DownloadOptions
+
+LinkUrl = Annotated[str, AfterValidator(complete_url)]
+"""A link as people paste it: ``example.com/video`` is taken as ``https://example.com/video``
+(the scheme is what people leave out most); the guard still refuses any other scheme."""
 
 
 class DownloadRequest(DownloadOptions, JobHooks):
@@ -32,7 +39,9 @@ class DownloadRequest(DownloadOptions, JobHooks):
         }
     )
 
-    url: str = Field(..., min_length=1, max_length=4096, examples=["https://example.com/watch?v=1"])
+    url: LinkUrl = Field(
+        ..., min_length=1, max_length=4096, examples=["https://example.com/watch?v=1"]
+    )
     priority: int = Field(0, ge=-10, le=10, description="Higher runs first.")
 
     def options(self) -> DownloadOptions:
@@ -69,6 +78,11 @@ class MetadataOut(BaseModel):
     subtitles: list[str] = []
     chapters: list[dict[str, object]] = []
     formats: list[FormatOut] = []
+    is_playlist: bool = Field(
+        False,
+        description="With playlists=true: the link lists several videos (the rest is empty); "
+        "preview it with /api/v1/playlist/preview.",
+    )
 
 
 class FormatsOut(BaseModel):

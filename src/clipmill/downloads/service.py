@@ -13,7 +13,7 @@ from clipmill.jobs.enums import JobKind
 from clipmill.jobs.schemas import JobRecord
 from clipmill.jobs.service import JobService
 from clipmill.media.fetcher import MediaFetcher
-from clipmill.media.netguard import NetGuard
+from clipmill.media.netguard import NetGuard, complete_url
 from clipmill.media.options import DownloadOptions
 
 
@@ -57,12 +57,13 @@ class DownloadService:
         self.fetcher = fetcher
         self.guard = NetGuard.from_settings(settings)
 
-    def check_url(self, url: str) -> None:
-        """Refuse malformed URLs and blocked addresses before any job exists."""
-        self.guard.check_url(url)
+    def check_url(self, url: str) -> str:
+        """Refuse malformed URLs and blocked addresses before any job exists; returns the URL
+        as it will be fetched (``https://`` added where the user left it out)."""
+        return self.guard.check_url(complete_url(url))
 
     def preview(self, url: str, *, cancel: CancelSignal | None = None) -> MetadataOut:
-        self.check_url(url)
+        url = self.check_url(url)
         return metadata_of(self.fetcher.probe(url, cancel=cancel))
 
     def submit(self, owner: Principal, request: DownloadRequest) -> JobRecord:

@@ -43,6 +43,7 @@ from typing import Any
 
 from clipmill.cancellation import CancelSignal
 from clipmill.errors import ClipmillError, JobCancelled, ResponseTooLarge, TimedOut
+from clipmill.media.sizes import human_bytes
 
 READ_CHUNK = 64 * 1024
 """Bytes per read while reading a whole response (bounds what one read can inflate to)."""
@@ -290,8 +291,8 @@ class _TrackedResponse:
                 with contextlib.suppress(Exception):
                     response.close()  # drop the connection: the origin stops sending
             raise ResponseTooLarge(
-                f"{url} sent more than {cap} bytes; pages, manifests, feeds and subtitles are "
-                f"limited to {cap} bytes (CLIPMILL_MAX_PAGE_BYTES).",
+                f"Stopped reading {url} at {human_bytes(self.received)}: pages, manifests, feeds "
+                f"and subtitles are limited to {human_bytes(cap)} (CLIPMILL_MAX_PAGE_BYTES).",
                 limit=cap,
             )
 

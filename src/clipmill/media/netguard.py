@@ -28,6 +28,7 @@ import contextvars
 import errno
 import ipaddress
 import os
+import re
 import socket
 import threading
 import urllib.parse
@@ -94,6 +95,9 @@ class NetGuard:
     proxy_url: str | None = None
     """The operator's proxy: connecting to it is allowed; what goes through it is checked by
     destination (``check_destination``)."""
+    user_is_operator: bool = False
+    """True without accounts (``auth=none``): whoever reads a blocked-address message runs the
+    server, so it names the setting to change; with accounts it says to ask the operator."""
 
     def __post_init__(self) -> None:
         try:
@@ -108,8 +112,10 @@ class NetGuard:
         allow_private: bool = False,
         allowed_networks: Iterable[Any] = (),
         proxy_url: str | None = None,
+        *,
+        user_is_operator: bool = False,
     ) -> NetGuard:
-        return cls(allow_private, tuple(allowed_networks), proxy_url or None)
+        return cls(allow_private, tuple(allowed_networks), proxy_url or None, user_is_operator)
 
     @classmethod
     def from_settings(cls, settings: Any) -> NetGuard:
@@ -117,6 +123,7 @@ class NetGuard:
             settings.allow_private_networks,
             settings.allowed_networks,
             getattr(settings, "proxy_url", None),
+            user_is_operator=str(getattr(settings, "auth", "")) == "none",
         )
 
     @cached_property
@@ -159,12 +166,26 @@ class NetGuard:
     def check_address(self, address: IPAddress | str, host: str | None = None) -> None:
         reason = self.blocked_reason(address)
         if reason is not None:
-            shown = f"{host} ({address})" if host and host != str(address) else str(address)
-            raise BlockedAddress(
-                f"refusing to connect to {shown}: {reason} address (the server's operator can "
-                "allow it with CLIPMILL_ALLOWED_NETWORKS or CLIPMILL_ALLOW_PRIVATE_NETWORKS)",
+            raise self._blocked(address, host, reason)
+
+    def _blocked(self, address: IPAddress | str, host: str | None, reason: str) -> BlockedAddress:
+        shown = f"{host} ({address})" if host and host != str(address) else str(address)
+        article = "an" if reason[0] in "aeiou" else "a"
+        said = f"{shown} is {article} {reason} address, which this server is set not to reach."
+        if not self.user_is_operator:
+            return BlockedAddress(
+                f"{said} Ask the server's operator to allow it if it should be reachable.",
                 address=str(address),
             )
+        network = ipaddress.ip_network(address)  # the one address, as a CIDR
+        return BlockedAddress(
+            f"{said} You run this server: to allow it, set "
+            f"CLIPMILL_ALLOWED_NETWORKS='[\"{network}\"]' (or "
+            "CLIPMILL_ALLOW_PRIVATE_NETWORKS=true to allow every private address) and restart "
+            "clipmill.",
+            address=str(address),
+            setting="CLIPMILL_ALLOWED_NETWORKS",
+        )
 
     def check_host(self, host: str, port: int | None = None) -> list[str]:
         """Resolve ``host``; BlockedAddress if ANY address it resolves to is blocked.
@@ -194,6 +215,30 @@ class NetGuard:
         return url
 
 
+# a host as people type it: a name with a dot (or localhost) or an IP literal, maybe a port
+_BARE_HOST = re.compile(
+    r"(?:[^\s/?#:@.\[\]]+(?:\.[^\s/?#:@.\[\]]+)+|localhost|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+)
+
+
+def complete_url(url: str) -> str:
+    """``url`` with ``https://`` in front when it was left out, as people paste links.
+
+    ``example.com/video``, ``www.site.org/x`` and ``//cdn.site/x`` become https URLs; anything
+    with a scheme of its own (``ftp:``, ``file:``, ``data:``, ``javascript:``) and anything whose
+    start does not read as a host is returned as it is, for ``parse_http_url`` to refuse.
+    """
+    if not isinstance(url, str):
+        return url
+    text = url.strip()
+    if text.startswith("//"):
+        return "https:" + text
+    if "://" in text:
+        return text
+    host = re.split(r"[/?#]", text, maxsplit=1)[0]
+    return "https://" + text if _BARE_HOST.fullmatch(host) else text
+
+
 def parse_http_url(url: str) -> tuple[str, int]:
     """(host, port) of an http(s) URL; InvalidUrl for anything else: malformed, or another
     scheme (``file:``, ``ftp:``, ``data:`` ... are never fetched)."""
@@ -207,7 +252,7 @@ def parse_http_url(url: str) -> tuple[str, int]:
     except ValueError as exc:
         raise InvalidUrl(f"malformed URL: {exc}") from exc
     if not parts.scheme:
-        raise InvalidUrl("URL has no scheme; expected http:// or https://")
+        raise InvalidUrl("That is not a link: expected an address like https://example.com/video.")
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise InvalidUrl(f"Only http:// and https:// URLs are supported, not {parts.scheme}:.")
     host = parts.hostname

@@ -59,7 +59,9 @@ from clipmill.media.options import (
     probe_params,
     to_ytdlp_params,
 )
+from clipmill.media.sizes import human_bytes
 from clipmill.media.ytdlp_errors import map_error
+from clipmill.media.ytdlp_progress import DownloadParts, step_message
 
 THUMBNAIL_BYTES = 10 * 1024 * 1024
 LIVE_CODE = "live_stream"
@@ -136,7 +138,7 @@ def _single_video(result: dict[str, Any]) -> dict[str, Any]:
         return result
     entries = list(itertools.islice(result.get("entries") or [], 2))
     if len(entries) != 1:
-        raise UnsupportedUrl("this URL is a playlist; start a playlist job for it")
+        raise UnsupportedUrl("this URL is a playlist; start a playlist job for it", playlist=True)
     entry = dict(entries[0])
     for key in ("extractor", "extractor_key", "webpage_url", "original_url",
                 "webpage_url_basename", "webpage_url_domain"):  # fmt: skip
@@ -390,6 +392,7 @@ class _DownloadRun:
         self.duration: float | None = None
         self.cookie_file: Path | None = None
         self._bytes: dict[str, int] = {}
+        self._parts = DownloadParts()
 
     def fetch(self) -> dict[str, Any]:
         tools = ffmpeg.find_ffmpeg()
@@ -416,6 +419,7 @@ class _DownloadRun:
             ydl.add_post_processor(_Hook(self._preflight), when="video")
             ydl.add_post_processor(phase("fetching subtitles"), when="video")
             ydl.add_post_processor(_Hook(lambda _info, _ydl: budget.media()), when="before_dl")
+            ydl.add_post_processor(_Hook(self._starting), when="before_dl")
             return _extract(ydl, self.url, download=True)
 
     def main_file(self, info: dict[str, Any]) -> Path | None:
@@ -467,17 +471,30 @@ class _DownloadRun:
         if thumb is not None and (thumb.write or thumb.embed):
             self._fetch_thumbnail(info, ydl)
 
-    def _check_size(self, size: int, *, stated: bool = False) -> None:
+    def _check_size(self, size: int, *, stated: bool = False, received: int = 0) -> None:
+        """FileTooLarge once ``size`` is over the limit: the size the origin states
+        (``stated``, before or while downloading, with ``received`` so far), or the bytes
+        received over every file. The message is in the units the progress bar shows."""
         limit = self.settings.max_filesize
         if size > limit:
-            what = "the origin states" if stated else "received"
+            if stated:
+                where = f"stopped at {human_bytes(received)}" if received else "nothing downloaded"
+                said = (f"The file is {human_bytes(size)}, over this server's limit of "
+                        f"{human_bytes(limit)} ({where}).")  # fmt: skip
+            else:
+                said = f"Stopped at {human_bytes(size)}: the limit is {human_bytes(limit)}."
             raise FileTooLarge(
-                f"media is larger than the limit of {limit} bytes ({what} {size})", size=size
+                f"{said} Pick a lower quality or audio only (limit: CLIPMILL_MAX_FILESIZE).",
+                size=size,
+                limit=limit,
+                received=received if stated else size,
             )
         if stated:
             free = _free_bytes(self.workdir)
             if free is not None and size > free:
-                raise StorageFull(f"{size} bytes needed, {free} free")
+                raise StorageFull(
+                    f"{human_bytes(size)} needed, {human_bytes(free)} free on the server's disk"
+                )
 
     def _fetch_thumbnail(self, info: dict[str, Any], ydl: Any) -> None:
         """Fetch the thumbnail with a size cap and hand it to yt-dlp's thumbnail postprocessors."""
@@ -512,53 +529,43 @@ class _DownloadRun:
         path.write_bytes(data)
         info["thumbnails"] = [{"id": "0", "url": url, "filepath": str(path)}]
 
+    # "before_dl" stage: the page is read, the format chosen; the media download starts
+    def _starting(self, info: dict[str, Any], _ydl: Any) -> None:
+        self._check_cancel()
+        self._parts = DownloadParts.of(info)
+        self.on_progress(DownloadProgress(stage="downloading", percent=0.0,
+                                          message="Downloading…"))  # fmt: skip
+
     def _on_download(self, status: dict[str, Any]) -> None:
         self._check_cancel()
         key = str(status.get("tmpfilename") or status.get("filename") or "?")
         done = _num(status.get("downloaded_bytes"), int) or 0
         self._bytes[key] = max(self._bytes.get(key, 0), done)
+        received = sum(self._bytes.values())
         total = _num(status.get("total_bytes"), int)
-        if total:
-            self._check_size(total, stated=False)
-        self._check_size(sum(self._bytes.values()))
-        estimate = _num(status.get("total_bytes_estimate"), int)
-        whole = total or estimate
-        percent = min(100.0, 100.0 * done / whole) if whole else None
+        if total and status.get("status") != "finished":
+            # the origin's stated size of this file, on top of what earlier files took
+            self._check_size(received - done + total, stated=True, received=received)
+        self._check_size(received)
         if status.get("status") == "finished":
-            percent = 100.0
             # ffmpeg picks its demuxer by content: a "video" that is a playlist or manifest
             # would make the postprocessors read other files, so it never gets that far
-            received = Path(str(status.get("filename") or key))
-            if received.is_file():
+            finished = Path(str(status.get("filename") or key))
+            if finished.is_file():
                 ffmpeg.refuse_unless_media(
-                    received,
-                    name=f"the downloaded file {received.name}",
-                    text_ok=received.suffix.lstrip(".").lower() in outputs.SUBTITLE_EXTS,
+                    finished,
+                    name=f"the downloaded file {finished.name}",
+                    text_ok=finished.suffix.lstrip(".").lower() in outputs.SUBTITLE_EXTS,
                 )
-        self.on_progress(
-            DownloadProgress(
-                stage="downloading",
-                percent=percent,
-                downloaded_bytes=done,
-                total_bytes=whole,
-                total_is_estimate=not total and bool(estimate),
-                speed=_num(status.get("speed")),
-                eta=_num(status.get("eta")),
-                fragment_index=_num(status.get("fragment_index"), int),
-                fragment_count=_num(status.get("fragment_count"), int),
-                message=Path(key).name,
-            )
-        )
+        self.on_progress(self._parts.update(status))
 
     def _on_postprocess(self, status: dict[str, Any]) -> None:
         self._check_cancel()
-        name = str(status.get("postprocessor") or "")
         # yt-dlp's own bookkeeping hooks (names starting with "_") run before the download too;
         # they are not a postprocessing step a user would recognise
-        if status.get("status") == "started" and name and not name.startswith("_"):
-            self.on_progress(
-                DownloadProgress(stage="postprocessing", message=f"Postprocessing: {name}.")
-            )
+        message = step_message(str(status.get("postprocessor") or ""))
+        if status.get("status") == "started" and message is not None:
+            self.on_progress(DownloadProgress(stage="postprocessing", message=message))
 
 
 def _read_at_most(response: Any, size: int) -> bytes:

@@ -4,6 +4,11 @@ yt-dlp wraps failures several layers deep (DownloadError -> ExtractorError -> HT
 socket error), so the mapping walks the whole chain and decides on the most specific cause:
 our own errors raised from hooks first, then guard blocks, HTTP statuses, unsupported pages,
 network failures, ffmpeg failures.
+
+Each code asks for one action (docs/api.md has the table): a 404 or 410 is ``page_not_found``
+(another link, not a retry), a refused connection ``origin_unreachable`` (the site is down or
+the address is wrong), other HTTP errors ``origin_error``, a network error mid-way
+``download_failed`` (a retry may help).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import urllib.parse
 from collections.abc import Iterator
 
 from yt_dlp.networking.exceptions import HTTPError, TransportError
@@ -27,6 +33,8 @@ from clipmill.errors import (
     DownloadFailed,
     InvalidOption,
     OriginError,
+    OriginUnreachable,
+    PageNotFound,
     StorageFull,
     UnsupportedMedia,
     UnsupportedUrl,
@@ -36,6 +44,7 @@ from clipmill.observability.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NO_FORMATS = ("no video formats found", "requested format is not available")
+_GONE = frozenset({404, 410})
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -79,10 +88,7 @@ def map_error(
         return audit.first
     for item in chain:
         if isinstance(item, HTTPError):
-            return OriginError(
-                f"the origin answered HTTP {item.status} {item.reason or ''}".strip(),
-                status=item.status,
-            )
+            return _http_error(item, url)
     for item in chain:
         if isinstance(item, UnsupportedError):
             return UnsupportedUrl(f"no media found at {url or 'this URL'}")
@@ -93,6 +99,11 @@ def map_error(
     for item in chain:
         if isinstance(item, OSError) and item.errno == errno.ENOSPC:
             return StorageFull("no space left on the device while downloading")
+    if any(isinstance(item, ConnectionRefusedError) for item in chain):
+        return OriginUnreachable(
+            f"Nothing answers at {_site(url)}: the connection was refused. The site may be down, "
+            "or the address or port in the link is wrong.",
+        )
     for item in chain:
         if isinstance(item, TransportError | socket.timeout | ConnectionError | TimeoutError):
             return DownloadFailed(f"network error: {clean_message(item)}")
@@ -109,3 +120,34 @@ def map_error(
     if isinstance(exc, DownloadError | ExtractorError):
         return DownloadFailed(message)
     return DownloadFailed(f"download failed: {message}")
+
+
+def _http_error(error: HTTPError, url: str | None) -> OriginError:
+    """An HTTP error status as a sentence; 404 and 410 mean the link itself is wrong or gone."""
+    status = error.status
+    reason = f"HTTP {status} {error.reason or ''}".strip()
+    if status in _GONE:
+        answered = getattr(error.response, "url", None)
+        if url is None or answered in (None, url):
+            said = f"The site has no page at {url or 'this link'} ({reason}): check the link."
+        else:  # the page exists; a manifest, fragment or file it points to does not
+            said = f"The site no longer has the video this page points to ({reason})."
+        return PageNotFound(said, status=status)
+    if status in (401, 403):
+        advice = "the video may be private, or need cookies from a signed-in browser"
+    elif status == 429:
+        advice = "the site is limiting requests; try again later"
+    elif status >= 500:
+        advice = "the site has a problem of its own; try again later"
+    else:
+        advice = "check the link"
+    return OriginError(f"The site answered {reason}: {advice}.", status=status)
+
+
+def _site(url: str | None) -> str:
+    """``host:port`` of ``url`` for a message (the part a user can check), or "the site"."""
+    try:
+        parts = urllib.parse.urlsplit(url or "")
+        return parts.netloc.rpartition("@")[2] or "the site"
+    except ValueError:
+        return "the site"

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clipmill.downloads.schemas import LinkUrl
 from clipmill.jobs.enums import JobStage, JobStatus
 from clipmill.jobs.schemas import ChildCounts, JobHooks
 from clipmill.jobs.views import ErrorOut, FileOut, JobOut
@@ -41,7 +42,7 @@ class ParentRequest(DownloadOptions, JobHooks):
 
 
 class PlaylistDownloadRequest(ParentRequest):
-    url: str = UrlField
+    url: LinkUrl = UrlField
     items: str | None = Field(
         None,
         max_length=1000,
@@ -51,7 +52,7 @@ class PlaylistDownloadRequest(ParentRequest):
 
 
 class ChannelDownloadRequest(ParentRequest, ChannelFilters):
-    url: str = UrlField
+    url: LinkUrl = UrlField
     sort: ChannelSort | None = Field(None, description="Default: the order the site lists.")
     limit: int | None = Field(None, ge=1, le=MAX_CHANNEL_LIMIT, description="At most this many.")
 
@@ -62,7 +63,7 @@ class ChannelDownloadRequest(ParentRequest, ChannelFilters):
 
 
 class BatchDownloadRequest(ParentRequest):
-    urls: list[str] = Field(
+    urls: list[LinkUrl] = Field(
         ...,
         min_length=1,
         max_length=1000,

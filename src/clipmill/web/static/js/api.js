@@ -3,14 +3,23 @@
 // Credentials are the browser's own: the HttpOnly session cookie set at sign-in (users mode),
 // or nothing at all (auth=none). Nothing secret is kept in localStorage.
 
+// without accounts, whoever reads this runs the server: name the setting; otherwise ask them
+const blockedSentence = () => (document.body && document.body.dataset.authMode === "none"
+  ? "That address is on a private network, which this server is set not to reach. You run this server: allow it with CLIPMILL_ALLOWED_NETWORKS (or CLIPMILL_ALLOW_PRIVATE_NETWORKS=true) and restart clipmill."
+  : "That address is on a private network, which this server is set not to reach. Ask the server's operator to allow it if it should be reachable.");
+
 const SENTENCES = {
-  invalid_url: "That doesn't look like a link. Paste the full address, starting with https://.",
+  invalid_url: "That doesn't look like a link. Paste the address of the video or page, like https://example.com/video.",
   unknown_host: "That site's name doesn't resolve. Check the link for typos.",
   unsupported_url: "No downloader knows this site or page. Try the link of the video itself.",
-  blocked_address: "That address is on a private network, which this server may not reach.",
+  blocked_address: blockedSentence,
+  page_not_found: "The site says there is no such page. Check the link, or the video may have been removed.",
+  origin_unreachable: "The site doesn't answer: nothing accepts connections at that address. Check the link, or try again once the site is back.",
   origin_error: "The site answered with an error. It may be down, or the video removed.",
   timed_out: "The site took too long to answer. Try again in a moment.",
-  file_too_large: "The file is larger than this server allows. Pick a lower quality.",
+  // a download's own message says where it stopped and what the limit is, in MB
+  file_too_large: (err) => (/^(Stopped at|The file is) /.test(err.message || "") ? err.message
+    : "The file is larger than this server allows. Pick a lower quality, or audio only."),
   duration_too_long: "The video is longer than this server allows.",
   live_stream: "That is a live stream; only finished videos can be downloaded.",
   unauthorized: "Please sign in first.",
@@ -42,8 +51,24 @@ export class ApiError extends Error {
   }
   /** What to tell a person: a sentence with what to do next, not a code. */
   get sentence() {
-    return SENTENCES[this.code] || this.message || "Something went wrong. Try again.";
+    const known = SENTENCES[this.code];
+    return (typeof known === "function" ? known(this) : known) || this.message || "Something went wrong. Try again.";
   }
+}
+
+const BARE_HOST = /^(?:[^\s/?#:@.[\]]+(?:\.[^\s/?#:@.[\]]+)+|localhost|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * A link as people paste it, with https:// where it was left out ("example.com/video",
+ * "www.site.org/x", "//cdn.site/x"); anything else comes back as it is, for the server to judge.
+ * The same rule as the API's (clipmill.media.netguard.complete_url).
+ */
+export function completeUrl(text) {
+  const link = String(text).trim();
+  if (link.startsWith("//")) return `https:${link}`;
+  if (link.includes("://")) return link;
+  const host = link.split(/[/?#]/, 1)[0];
+  return BARE_HOST.test(host) ? `https://${link}` : link;
 }
 
 export async function api(path, { method = "GET", body, form, signal, headers = {} } = {}) {
