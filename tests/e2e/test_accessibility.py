@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from clipmill.shorts.testing import FakeRenderer, FakeTranscriber, FakeTranscribers
 from tests.e2e.conftest import Axe, Served
 from tests.support.containers import wait_terminal
+from tests.support.feeds import FeedSite
 from tests.support.media_factory import MediaFiles
 
 URL = Callable[[Path], str]
@@ -113,6 +114,17 @@ def test_download_page_with_a_preview(studio: Studio, page: Any, axe: Axe) -> No
     axe.check(page, "the download page with a preview card")
 
 
+def test_download_page_with_a_playlist_preview(
+    studio: Studio, page: Any, axe: Axe, feed_site: FeedSite
+) -> None:
+    url = feed_site.numbered_feed("a11y", 3)
+    page.goto(studio.app.at("/?" + str(httpx.QueryParams({"url": url}))))
+    expect(page.locator("[data-entry]")).to_have_count(3, timeout=30_000)
+    open_details(page)
+    settle(page)
+    axe.check(page, "the download page with a playlist's entries")
+
+
 def test_download_queue_and_history_of_finished_and_failed_jobs(
     studio: Studio, page: Any, axe: Axe
 ) -> None:
@@ -151,11 +163,25 @@ def test_shorts_studio_job_page_and_clip_editor(studio: Studio, page: Any, axe: 
     axe.check(page, "the clip editor")
 
 
-def test_account_without_accounts(studio: Studio, page: Any, axe: Axe) -> None:
+def test_account_without_accounts_with_a_cookie_file_and_a_webhook(
+    studio: Studio, page: Any, axe: Axe
+) -> None:
+    cookie_line = "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tvalue\n"
+    with httpx.Client(base_url=studio.app.url) as client:
+        stored = client.post(
+            "/api/v1/auth/cookies",
+            files={"file": ("cookies.txt", cookie_line.encode(), "text/plain")},
+        )
+        assert stored.status_code == 201, stored.text
+        hook = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+        assert hook.status_code == 201, hook.text
     page.goto(studio.app.at("/account"))
     expect(page.locator("pre.howto")).to_be_visible()
+    expect(page.locator("[data-cookies] tbody tr", has_text="127.0.0.1")).to_be_visible()
+    page.locator("[data-webhooks] li.job").get_by_role("button", name="Send test event").click()
+    expect(page.locator("[data-webhooks] .deliveries table")).to_be_visible()
     settle(page)
-    axe.check(page, "the account page with auth=none")
+    axe.check(page, "the account page with auth=none, a cookie file and a webhook")
 
 
 def test_account_signed_out_and_signed_in_with_a_key(accounts: Served, page: Any, axe: Axe) -> None:

@@ -42,6 +42,12 @@ function confirmButton(label, confirmLabel, action) {
   return button;
 }
 
+/** A table's head; "" is the column of buttons, named for screen readers only (an empty
+ * header leaves that column without a name). */
+function headerRow(labels) {
+  return h("thead", {}, h("tr", {}, labels.map((t) => h("th", { scope: "col" }, t || h("span.sr-only", {}, "Actions")))));
+}
+
 function secretBox(title, secret, note) {
   const input = h("input", { type: "text", readonly: true, value: secret, "aria-label": title, "data-secret": "" });
   const copied = h("span.muted", { role: "status", "aria-live": "polite" });
@@ -129,7 +135,7 @@ function keysPanel() {
   load();
   return h("section.card.panel", { "aria-labelledby": "keys-title", "data-keys": "" }, h("h2", { id: "keys-title" }, "API keys"),
     h("p.muted", {}, "For scripts and apps that call the API on your behalf."), form, error, shown,
-    h("div.tablewrap", {}, h("table", {}, h("thead", {}, h("tr", {}, ["Name", "Key", "Created", "Last used", "Status", ""].map((t) => h("th", { scope: "col" }, t)))), list)));
+    h("div.tablewrap", {}, h("table", {}, headerRow(["Name", "Key", "Created", "Last used", "Status", ""]), list)));
 }
 
 // -- cookie files ------------------------------------------------------------------------------
@@ -167,7 +173,7 @@ function cookiesPanel() {
   load();
   return h("section.card.panel", { "aria-labelledby": "cookies-title", "data-cookies": "" }, h("h2", { id: "cookies-title" }, "Cookie files"),
     h("p.muted", {}, "For videos that need a login: export cookies.txt from your browser, upload it, then pick it when downloading. Only names and domains are shown here, never values."),
-    form, error, h("div.tablewrap", {}, h("table", {}, h("thead", {}, h("tr", {}, ["Name", "Domains", "Cookies", "Added", ""].map((t) => h("th", { scope: "col" }, t)))), list)));
+    form, error, h("div.tablewrap", {}, h("table", {}, headerRow(["Name", "Domains", "Cookies", "Added", ""]), list)));
 }
 
 // -- webhooks ----------------------------------------------------------------------------------
@@ -191,7 +197,7 @@ function webhooksPanel() {
     const showDeliveries = async () => {
       try {
         const page = await api(`/api/v1/webhooks/${encodeURIComponent(hook.id)}/deliveries?limit=20`);
-        deliveries.replaceChildren(page.items.length ? h("table", {}, h("thead", {}, h("tr", {}, ["Event", "Status", "Tries", "Answer", "When"].map((t) => h("th", { scope: "col" }, t)))),
+        deliveries.replaceChildren(page.items.length ? h("table", {}, headerRow(["Event", "Status", "Tries", "Answer", "When"]),
           h("tbody", {}, page.items.map((d) => h("tr", {}, h("td", {}, d.event), h("td", {}, d.status), h("td", {}, String(d.attempts)),
             h("td", {}, d.last_status_code ? `HTTP ${d.last_status_code}` : d.last_error || ""), h("td", {}, formatTime(d.created_at))))))
           : h("p.muted", {}, "Nothing sent yet."));
