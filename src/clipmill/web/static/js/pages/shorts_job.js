@@ -101,11 +101,9 @@ function drawResults() {
   $("[data-clips]").hidden = false;
   $("[data-clips-empty]").hidden = clips.length > 0;
   const rendering = new Set([...renders.values()].map((r) => r.clipId));
-  $("[data-gallery]").replaceChildren(...clips.map((clip) => {
-    const card = clipCard(jobId, clip, { rendering: rendering.has(clip.clip_id), onRenderAgain: renderAgain });
-    card.setAttribute("role", "listitem");
-    return card;
-  }));
+  // an <article> may not take role=listitem: each card sits in a list item of its own
+  $("[data-gallery]").replaceChildren(...clips.map((clip) =>
+    h("div.gallery-item", { role: "listitem" }, clipCard(jobId, clip, { rendering: rendering.has(clip.clip_id), onRenderAgain: renderAgain }))));
 }
 
 function onUpdate(update, err) {
