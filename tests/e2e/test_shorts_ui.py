@@ -187,7 +187,7 @@ def test_upload_to_a_playable_clip_then_edit_and_render_it_again(
     new_start = float(word.get_attribute("data-start"))
     word.click()
     assert float(page.get_attribute("[data-start-time]", "data-start-time")) == new_start
-    assert page.get_attribute("[data-mode=end]", "aria-pressed") == "true"
+    assert page.get_attribute("[data-mode=start]", "aria-pressed") == "true"  # the mode stays
     page.check("input[name=caption_style][value=boxed]")
     page.click("[data-rerender]")
     page.wait_for_selector("[data-clip-editor][data-revision='1']", timeout=FINISHED)

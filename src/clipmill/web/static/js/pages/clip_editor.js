@@ -1,4 +1,5 @@
-// The clip editor: pick the clip's words in the transcript, restyle it, render it again.
+// The clip editor: pick the clip's words in the transcript, correct misheard words, restyle the
+// clip, render it again.
 import { ApiError, api, follow, isTerminal } from "../api.js";
 import { requireSignIn } from "../shell.js";
 import { $, $$, h, notice, setProgress } from "../ui.js";
@@ -127,10 +128,53 @@ function showSpan(span) {
     h("span", {}, `${(span.end - span.start).toFixed(1)} s`));
 }
 
+const MODE_TEXT = {
+  start: "A click on a word makes it the first word of the clip.",
+  end: "A click on a word makes it the last word of the clip.",
+  fix: "A click on a word lets you correct it.",
+};
+
 function setModeButtons(mode) {
   for (const button of $$("[data-mode]")) button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+  $("[data-mode-text]").textContent = MODE_TEXT[mode] || "";
 }
 for (const button of $$("[data-mode]")) button.addEventListener("click", () => picker && picker.setMode(button.dataset.mode));
+
+/** Save a corrected word; the clips that show it render again (this one followed here).
+ * Resolves to the word as stored; rejects (after saying why) so the field stays open. */
+async function correctWord(word, text) {
+  editError("");
+  let fix;
+  try {
+    fix = await api(`${jobPath}/transcript/words/${encodeURIComponent(word.index)}`, { method: "PATCH", body: { text } });
+  } catch (err) {
+    failed(err);
+    throw err;
+  }
+  const mine = fix.clips.find((change) => change.clip.clip_id === clipId);
+  const others = fix.clips.length - (mine ? 1 : 0);
+  const elsewhere = others ? ` ${others} other clip${others > 1 ? "s" : ""} showing it ${others > 1 ? "are" : "is"} rendering again too.` : "";
+  root.dataset.corrections = String(Number(root.dataset.corrections || 0) + 1);
+  if (!mine) {
+    notice(`"${fix.previous_text}" now reads "${fix.word.text}".${elsewhere}`, "ok");
+    return fix.word;
+  }
+  const titleField = $("#clip-title");
+  if (titleField.value === clip.title) titleField.value = mine.clip.title; // keep a title being typed
+  clip = { ...clip, title: mine.clip.title, transcript_segment: mine.clip.transcript_segment };
+  $("[data-clip-heading]").textContent = clip.title;
+  notice(`"${fix.previous_text}" now reads "${fix.word.text}"; rendering this clip's captions again.${elsewhere}`, "ok");
+  busy(true);
+  followRender(mine.render_job_id, "Rendering with the corrected word", async () => {
+    try {
+      await reloadClip();
+      reselect();
+      $("[data-render-text]").textContent = "The corrected version is ready.";
+      notice("The corrected version is ready.", "ok");
+    } catch (err) { failed(err); }
+  });
+  return fix.word;
+}
 
 async function loadWords() {
   const box = $("[data-transcript]");
@@ -141,6 +185,7 @@ async function loadWords() {
     picker = wordPicker(box, transcript.words, {
       onChange: () => { showSpan(chosen()); seekPreview(); },
       onModeChange: setModeButtons,
+      onCorrect: correctWord,
     });
     reselect();
   } catch (err) {
