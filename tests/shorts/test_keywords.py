@@ -60,5 +60,6 @@ def test_titles_and_hashtags_use_content_words() -> None:
 
     title = make_title(sentences, model, 3, 5, hook_score=0.0)
 
-    assert title.lower().split()[0] in {"router", "wireless", "signal", "hallway"}
+    assert {"router", "signal"} & set(title.lower().split())
+    assert len(title.split()) >= 3
     assert [hashtag(t) for t in model.keywords(3, 6, 2)] == ["#router", "#signal"]

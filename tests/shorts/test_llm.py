@@ -97,7 +97,7 @@ def test_good_answer_reorders_and_retitles(
     assert [c.title for c in plan.clips] == ["The best one", "Runner-up"]
     assert plan.clips[0].hashtags == ("#best", "#wowtag")
     assert plan.clips[1].first_sentence == local.clips[0].first_sentence
-    assert plan.clips[0].reason.startswith("LLM rank 1.")
+    assert plan.clips[0].reason.startswith("Picked by the language model.")
     assert [c.clip_id for c in plan.clips] == ["clip-01", "clip-02"]
 
 

@@ -143,7 +143,7 @@ def test_score_is_the_documented_weighted_sum() -> None:
     assert abs(weights.total - 1.0) < 1e-9
     assert 0.0 <= scored.score <= 1.0
     assert set(scored.notes) == set(SubScore)
-    assert scored.reason(weights).startswith("Strongest: hook")
+    assert scored.strongest(weights, 1) == [SubScore.HOOK]
 
 
 def test_a_lead_in_is_a_hook_judged_with_its_payoff() -> None:

@@ -63,9 +63,9 @@ class Clip:
     score: float
     sub_scores: dict[str, float]
     explanations: dict[str, str]
-    tags: tuple[str, ...]
-    hashtags: tuple[str, ...]
-    reason: str
+    tags: tuple[str, ...]  # content lemmas, each once
+    hashtags: tuple[str, ...]  # a ranker's suggestions beyond the tags; none locally
+    reason: str  # a sentence for people; the numbers are in sub_scores
     first_sentence: int
     last_sentence: int
     topic: int
@@ -106,6 +106,7 @@ class ClipPlan:
     clips: tuple[Clip, ...]
     ranked_by: RankSource = RankSource.LOCAL
     keywords: tuple[str, ...] = field(default=())
+    note: str | None = None  # why there are fewer clips than asked ("The talk has 3 moments...")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +123,7 @@ class ClipPlan:
             "topics": [t.to_dict() for t in self.topics],
             "candidate_count": self.candidate_count,
             "ranked_by": self.ranked_by.value,
+            "note": self.note,
             "clips": [c.to_dict() for c in self.clips],
         }
 

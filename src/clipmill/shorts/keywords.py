@@ -52,6 +52,12 @@ def _readings(word: str) -> dict[str, tuple[str, ...]]:
     return dict(getAllLemmas(word))
 
 
+def parts_of_speech(word: str) -> frozenset[str]:
+    """The parts of speech a lower-case word can take ({"NOUN", "VERB"} for "cut"); empty for
+    closed-class words ("the") and words the dictionary does not know (names)."""
+    return frozenset(_readings(word))
+
+
 @functools.lru_cache(maxsize=65536)
 def lemma(word: str) -> str:
     """The dictionary form of one lower-case word ("hikers" -> "hiker", "went" -> "go"); a

@@ -72,7 +72,7 @@ def apply_choices(
         log.warning("clip ranker answered with unknown or repeated ids: %s", ids)
         return None
     chosen: list[Clip] = []
-    for rank, choice in enumerate(choices, start=1):
+    for choice in choices:
         clip = by_id[choice.clip_id]
         title = " ".join(choice.title.split())[:MAX_TITLE_CHARS] or clip.title
         tags = tuple(dict.fromkeys(h for h in (hashtag(t) for t in choice.hashtags) if h))
@@ -81,7 +81,7 @@ def apply_choices(
                 clip,
                 title=title,
                 hashtags=tags[:MAX_HASHTAGS] or clip.hashtags,
-                reason=f"LLM rank {rank}. {clip.reason}",
+                reason=f"Picked by the language model. {clip.reason}",
             )
         )
     rest = [clip for clip in clips if clip.clip_id not in set(ids)]

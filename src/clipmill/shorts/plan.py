@@ -7,9 +7,11 @@ pauses when Whisper left out the punctuation), edges snapped to the pauses heard
 candidates, each scored from named sub-scores (``scoring``), then a greedy pick of the best
 non-overlapping ones. A candidate never starts right after a lead-in ("Here is the shocking
 part:") or ends on one, never ends on a sentence that announces a new topic, and never stops
-before a sentence that carries on the last one ("And since then..."). Tags and
-hashtags are the clip's most salient content lemmas (``keywords``, ``vectors``). An optional
-ranker (``llm``) may re-order the local top picks and retitle them; if it fails the local plan
+before a sentence that carries on the last one ("And since then..."). Titles are phrases of the
+clip's own words, distinct within the plan (``titles``); reasons are sentences (``reasons``);
+tags are the clip's most salient content lemmas (``keywords``, ``vectors``). When the talk holds
+fewer clips than asked, the plan's ``note`` says so and why. An optional ranker (``llm``) may
+re-order the local top picks, retitle them and suggest hashtags; if it fails the local plan
 stands.
 """
 
@@ -28,12 +30,19 @@ from clipmill.shorts.cues import is_leadin
 from clipmill.shorts.features import AudioFeatures, analyze_audio
 from clipmill.shorts.hooks import continues_previous
 from clipmill.shorts.llm import ClipRanker, apply_choices
+from clipmill.shorts.reasons import clip_reason
 from clipmill.shorts.scoring import ScoredSpan, Scorer, ScoreWeights, Span, SubScore
 from clipmill.shorts.sentences import Sentence, split_sentences
-from clipmill.shorts.titles import hashtag, make_description, make_title, video_keywords
+from clipmill.shorts.titles import (
+    hashtag,
+    make_description,
+    make_title,
+    title_key,
+    video_keywords,
+)
 from clipmill.shorts.topics import Topic, opens_topic, segment_topics
 from clipmill.shorts.transcript import Transcript
-from clipmill.shorts.vectors import TextModel, build_text_model
+from clipmill.shorts.vectors import build_text_model
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +125,21 @@ def pick(scored: Iterable[ScoredSpan], limit: int, allowed_overlap: float) -> li
 def _build_clip(
     clip_id: str,
     scored: ScoredSpan,
-    sentences: Sequence[Sentence],
-    model: TextModel,
-    weights: ScoreWeights,
+    scorer: Scorer,
     padding: float,
+    taken: set[str],
 ) -> Clip:
-    span = scored.span
+    """A planned clip; its title is added to ``taken`` so the next clip gets another one."""
+    span, sentences, model = scored.span, scorer.sentences, scorer.model
     head, tail = sentences[span.first], sentences[span.last]
-    tags = tuple(model.keywords(span.first, span.last + 1, 5))
+    tags = tuple(dict.fromkeys(model.keywords(span.first, span.last + 1, 5)))
+    title = make_title(
+        sentences, model, span.first, span.last, scored.parts[SubScore.HOOK], taken=taken
+    )
+    taken.add(title_key(title))
     return Clip(
         clip_id=clip_id,
-        title=make_title(sentences, model, span.first, span.last, scored.parts[SubScore.HOOK]),
+        title=title,
         description=make_description(sentences, span.first, span.last),
         start_time=max(0.0, span.start - min(padding, head.pause_before / 2)),
         end_time=span.end + min(padding, tail.pause_after / 2),
@@ -135,11 +148,60 @@ def _build_clip(
         sub_scores={p.value: v for p, v in scored.parts.items()},
         explanations={p.value: n for p, n in scored.notes.items()},
         tags=tags,
-        hashtags=tuple(h for h in (hashtag(t) for t in tags) if h),
-        reason=scored.reason(weights),
+        hashtags=(),
+        reason=clip_reason(scorer, scored),
         first_sentence=span.first,
         last_sentence=span.last,
         topic=span.topic,
+    )
+
+
+def _tidy(clips: Sequence[Clip], local_titles: dict[str, str]) -> list[Clip]:
+    """After a ranker: a title it repeated goes back to the local one, and a hashtag that
+    only repeats a tag goes."""
+    out: list[Clip] = []
+    taken: set[str] = set()
+    for clip in clips:
+        title = clip.title
+        if title_key(title) in taken:
+            title = local_titles[clip.clip_id]
+        taken.add(title_key(title))
+        tags = {hashtag(t) for t in clip.tags}
+        hashtags = tuple(h for h in dict.fromkeys(clip.hashtags) if h not in tags)
+        out.append(replace(clip, title=title, hashtags=hashtags))
+    return out
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _talk_length(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def shortfall_note(
+    options: ClipPlanOptions, found: int, candidates: int, speech: bool, duration: float
+) -> str | None:
+    """Why the plan holds fewer clips than asked (None when it holds as many)."""
+    asked = options.max_clips
+    if found >= asked:
+        return None
+    lengths = f"{_seconds(options.min_clip_duration)}-{_seconds(options.max_clip_duration)} s"
+    if not speech:
+        return f"No speech was recognised, so there is nothing to clip; asked for {asked}."
+    hint = " Shorter clips may find more." if options.min_clip_duration > 5 else ""
+    if not candidates:
+        return (
+            f"No part of the talk ({_talk_length(duration)}) stands alone at {lengths}; "
+            f"asked for {asked}.{hint}"
+        )
+    moments = "moment that stands" if found == 1 else "moments that stand"
+    overlap = "" if options.overlap_duration else " without overlapping"
+    return (
+        f"The talk ({_talk_length(duration)}) has {found} {moments} alone at {lengths}"
+        f"{overlap}; asked for {asked}.{hint}"
     )
 
 
@@ -188,10 +250,11 @@ def plan_clips(
         scorer.score(c.span, explain=True)
         for c in pick(ranked, pool_size, options.overlap_duration)
     ]
+    taken: set[str] = set()
     clips = [
-        _build_clip(f"c{n}", c, sentences, model, weights, options.padding)
-        for n, c in enumerate(pool, start=1)
+        _build_clip(f"c{n}", c, scorer, options.padding, taken) for n, c in enumerate(pool, start=1)
     ]
+    local_titles = {clip.clip_id: clip.title for clip in clips}
     ranked_by = RankSource.LOCAL
     if ranker is not None and clips:
         reordered = apply_choices(clips, ranker.rerank(clips))
@@ -201,7 +264,7 @@ def plan_clips(
             log.info("clip ranker gave no usable answer; keeping the local ranking")
     final = tuple(
         replace(clip, clip_id=f"clip-{n:02d}")
-        for n, clip in enumerate(clips[: options.max_clips], start=1)
+        for n, clip in enumerate(_tidy(clips, local_titles)[: options.max_clips], start=1)
     )
     return ClipPlan(
         options=options,
@@ -211,4 +274,5 @@ def plan_clips(
         clips=final,
         ranked_by=ranked_by,
         keywords=tuple(video_keywords(model)),
+        note=shortfall_note(options, len(final), len(spans), bool(sentences), transcript.duration),
     )

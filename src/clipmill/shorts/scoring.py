@@ -85,14 +85,9 @@ class ScoredSpan:
     parts: dict[SubScore, float] = field(default_factory=dict)
     notes: dict[SubScore, str] = field(default_factory=dict)
 
-    def reason(self, weights: ScoreWeights, count: int = 2) -> str:
-        """One line naming the sub-scores that contributed most."""
-        ranked = sorted(self.parts, key=lambda p: -self.parts[p] * weights.of(p))[:count]
-        return "Strongest: " + "; ".join(
-            f"{p.value.replace('_', ' ')} {self.parts[p]:.2f}"
-            + (f" ({self.notes[p]})" if p in self.notes else "")
-            for p in ranked
-        )
+    def strongest(self, weights: ScoreWeights, count: int = 2) -> list[SubScore]:
+        """The sub-scores that contributed most (value times weight), best first."""
+        return sorted(self.parts, key=lambda p: -self.parts[p] * weights.of(p))[:count]
 
 
 COHERENCE_SATURATION = 0.35  # a lift this far above unrelated sentences already counts as 1
