@@ -128,16 +128,39 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def expected_failures() -> list[str]:
+    """Paths (substrings of a URL) a test means to fail with a 4xx/5xx, e.g. the metadata of
+    a link that answers 404. Any other failed request the page makes fails the test: the
+    browser logs each one in the console, and a page's own probes must not."""
+    return []
+
+
+def _console_error(msg: Any, expected: list[str]) -> str | None:
+    if msg.type != "error":
+        return None
+    if "CSP" in msg.text:
+        return str(msg.text)
+    if "Failed to load resource" in msg.text:
+        where = str((msg.location or {}).get("url") or "")
+        if not any(path in where for path in expected):
+            return f"{msg.text}: {where}"
+    return None
+
+
+@pytest.fixture
+def page(browser: Any, expected_failures: list[str]) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on(
-        "console",
-        lambda msg: errors.append(msg.text) if msg.type == "error" and "CSP" in msg.text else None,
-    )
+
+    def on_console(msg: Any) -> None:
+        error = _console_error(msg, expected_failures)
+        if error:
+            errors.append(error)
+
+    tab.on("console", on_console)
     yield tab
     context.close()
     assert not errors, f"the page raised: {errors}"

@@ -13,7 +13,7 @@ from clipmill.api.presenters import job_out
 from clipmill.api.routes.jobs import job_logs
 from clipmill.downloads.schemas import DownloadRequest, FormatsOut, MetadataOut
 from clipmill.downloads.service import DownloadService
-from clipmill.errors import NotFound
+from clipmill.errors import NotFound, UnsupportedUrl
 from clipmill.jobs.enums import JobKind
 from clipmill.jobs.views import JobOut, LogsOut
 
@@ -27,10 +27,24 @@ def downloads(container: ContainerDep) -> DownloadService:
 
 
 @router.get("/metadata", response_model=MetadataOut, summary="What a URL is, without downloading")
-async def metadata(url: UrlQuery, container: ContainerDep, request: Request) -> MetadataOut:
+async def metadata(
+    url: UrlQuery,
+    container: ContainerDep,
+    request: Request,
+    playlists: Annotated[
+        bool,
+        Query(description="Answer a playlist link with is_playlist=true instead of 422."),
+    ] = False,
+) -> MetadataOut:
     # the probe stops when the client goes away (and after probe_timeout in any case)
     service = downloads(container)
-    return await until_disconnected(request, lambda cancel: service.preview(url, cancel=cancel))
+    try:
+        return await until_disconnected(request, lambda cancel: service.preview(url, cancel=cancel))
+    except UnsupportedUrl as exc:
+        # the paste bar asks about any link: a playlist is an answer there, not an error
+        if playlists and exc.details.get("playlist"):
+            return MetadataOut(webpage_url=url, is_playlist=True)
+        raise
 
 
 @router.get("/formats", response_model=FormatsOut, summary="The formats a URL offers")

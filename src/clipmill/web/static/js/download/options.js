@@ -46,19 +46,49 @@ function describeFormat(f) {
 }
 
 /**
+ * The quality chips a source really has: [value, label] pairs, and a sentence when it has one.
+ * A preset asks for "at most N lines", so each chip is labelled with the height it delivers
+ * (the nearest at or below it); presets that would deliver the same picture are one chip, and
+ * a preset below every rendition is left out (it would silently deliver a larger one).
+ */
+export function qualityChoices(info) {
+  const formats = (info && info.formats) || [];
+  if (!info) return { presets: PRESETS, note: null }; // playlists and batches: each item differs
+  const video = formats.filter((f) => f.height && f.vcodec !== "none");
+  const heights = [...new Set(video.map((f) => f.height))].sort((a, b) => a - b);
+  const audio = PRESETS.find(([value]) => value === "audio");
+  const best = PRESETS[0];
+  if (heights.length <= 1) {
+    const note = heights.length ? `This source offers one quality: ${heights[0]}p` : formats.length <= 1 ? "This source offers one quality." : null;
+    return { presets: note ? [best, audio] : PRESETS, note };
+  }
+  const seen = new Set();
+  const chips = [best];
+  for (const [value] of PRESETS.filter(([v]) => v.endsWith("p"))) {
+    const limit = Number.parseInt(value, 10);
+    const delivered = heights.filter((height) => height <= limit).pop();
+    if (!delivered || seen.has(delivered)) continue;
+    seen.add(delivered);
+    chips.push([value, `${delivered}p`]);
+  }
+  return { presets: [...chips, audio], note: null };
+}
+
+/**
  * @param info   the metadata answer (null for playlists and batches: no format list, no sections)
  * @param scope  "video" | "parent"
  * @param cookies the user's cookie files ([{id, name, domains}])
+ * @param remembered the download choices remembered from last time (see preferences.js)
  */
-export function optionsForm(info, { scope = "video", cookies = [] } = {}) {
-  const heights = ((info && info.formats) || []).map((f) => f.height).filter(Boolean);
-  const maxHeight = heights.length ? Math.max(...heights) : null;
+export function optionsForm(info, { scope = "video", cookies = [], remembered = {} } = {}) {
   const presetName = uid("quality");
+  const offered = qualityChoices(info);
+  const startWith = offered.presets.some(([value]) => value === remembered.quality) ? remembered.quality : "best";
   const presets = h("fieldset.presets", {}, h("legend", {}, "Quality"),
-    PRESETS.filter(([value]) => !maxHeight || !value.endsWith("p") || Number.parseInt(value, 10) <= maxHeight)
-      .map(([value, text], i) => h("label.chip", {},
-        h("input", { type: "radio", name: presetName, value, checked: i === 0, "data-preset": value }),
-        h("span", {}, text))));
+    offered.presets.map(([value, text]) => h("label.chip", {},
+      h("input", { type: "radio", name: presetName, value, checked: value === startWith, "data-preset": value }),
+      h("span", {}, text))),
+    offered.note ? h("p.hint.muted", { "data-one-quality": "" }, offered.note) : null);
 
   // the full list, behind a disclosure
   const formats = (info && info.formats) || [];
@@ -130,7 +160,22 @@ export function optionsForm(info, { scope = "video", cookies = [] } = {}) {
     }
     sync();
   });
+  // the choices remembered from last time (only values this form offers)
+  const pick = (select, value) => { if (value && [...select.options].some((o) => o.value === value)) select.value = value; };
+  pick(container, remembered.container);
+  pick(audioFormat, remembered.audio_format);
+  pick(bitrate, remembered.audio_bitrate);
+  pick(subFormat, remembered.subtitle_format);
+  if (typeof remembered.subtitles_embed === "boolean") subEmbed.checked = remembered.subtitles_embed;
+  if (typeof remembered.subtitles_auto === "boolean") subAuto.checked = remembered.subtitles_auto;
   sync();
+
+  /** The choices to remember (preferences.js), whatever this download used of them. */
+  root.choices = () => ({
+    quality: quality(), container: container.value, audio_format: audioFormat.value,
+    audio_bitrate: bitrate.value, subtitle_format: subFormat.value,
+    subtitles_embed: subEmbed.checked, subtitles_auto: subAuto.checked,
+  });
 
   root.read = () => {
     const body = {};

@@ -6,7 +6,8 @@ import { h, notice } from "../ui.js";
 import { DOWNLOAD_KINDS, errorSentence, isDone, merge, renderJob, sentenceFor } from "./jobs.js";
 
 const HIDDEN_KEY = "clipmill.queue.hidden";
-const SHOWN = 30;
+const PAGE = 10; // a page of the queue; "Show more" loads the next (older) one
+const KINDS = [...DOWNLOAD_KINDS].join(",");
 
 function hiddenIds() {
   try { return new Set(JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]")); } catch { return new Set(); }
@@ -16,36 +17,48 @@ function saveHidden(ids) {
 }
 
 export class Queue {
-  constructor({ list, empty, live, clear }) {
+  constructor({ list, empty, live, clear, more }) {
     this.list = list;
     this.empty = empty;
     this.live = live;
     this.clear = clear;
+    this.more = more;
     this.jobs = new Map(); // id -> {job, li, stop, refreshTimer}
+    this.offset = 0; // how many of the server's list (newest first) are loaded
     this.clear.addEventListener("click", () => this.clearFinished());
+    this.more.addEventListener("click", () => this.load());
   }
 
+  /** The next page of the user's downloads, older than what is shown. */
   async load() {
     let page;
+    this.more.disabled = true;
     try {
-      page = await api(`/api/v1/jobs?limit=${SHOWN * 2}`);
+      page = await api(`/api/v1/jobs?${new URLSearchParams({ type: KINDS, limit: String(PAGE), offset: String(this.offset) })}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return requireSignIn();
       notice(errorSentence(err), "error");
       return;
+    } finally {
+      this.more.disabled = false;
     }
+    this.offset += page.items.length;
     const hidden = hiddenIds();
-    const jobs = page.items.filter((j) => DOWNLOAD_KINDS.has(j.kind) && !hidden.has(j.id)).slice(0, SHOWN);
-    for (const job of jobs.reverse()) this.add(job, { quiet: true });
+    for (const job of page.items) if (!hidden.has(job.id)) this.add(job, { quiet: true, older: true });
+    this.more.hidden = !page.has_more;
     this.sync();
   }
 
-  /** Show `job` at the top and follow it until it ends. */
-  add(job, { quiet = false } = {}) {
+  /** Show `job` at the top (or, `older`, at the bottom) and follow it until it ends. */
+  add(job, { quiet = false, older = false } = {}) {
     if (this.jobs.has(job.id)) return;
     const entry = { job, li: h("li.job") };
     this.jobs.set(job.id, entry);
-    this.list.prepend(entry.li);
+    if (older) this.list.append(entry.li);
+    else {
+      this.list.prepend(entry.li);
+      this.offset += 1; // the server's list grew at the top: the next page starts one later
+    }
     this.render(entry);
     if (!isDone(job)) this.watch(entry);
     if (!quiet) this.say(`Added to the queue: ${job.title || job.url || "download"}.`);

@@ -1,7 +1,8 @@
 // The shorts studio: start a job from a link or a file, and follow the user's shorts jobs.
 import { api, upload, isTerminal } from "../api.js";
-import { requireSignIn } from "../shell.js";
-import { $, h, notice, formatBytes, formatTime, setProgress } from "../ui.js";
+import { currentUser, requireSignIn } from "../shell.js";
+import { $, h, notice, formatBytes, formatTime, setProgress, authMode } from "../ui.js";
+import { loadPreferences, localPreferences, savePreferences } from "../download/preferences.js";
 import { aspectChoices, captionChoices, checkedValues } from "../shorts/captions.js";
 import { percentOf, stageName } from "../shorts/stages.js";
 
@@ -13,6 +14,39 @@ let chosenFile = null;
 
 $("[data-slot=aspects]").replaceWith(aspectChoices("aspect_ratios", ["9:16"]));
 $("[data-slot=captions]").replaceWith(captionChoices("caption_style", "bold"));
+
+// -- the options used last time (this browser at once, the account's copy when it is newer) ---
+const REMEMBERED_FIELDS = { min_clip_duration: "#shorts-min", max_clip_duration: "#shorts-max", max_clips: "#shorts-count", resolution: "#shorts-resolution", framing: "#shorts-framing" };
+
+function applyRemembered(prefs) {
+  for (const [key, selector] of Object.entries(REMEMBERED_FIELDS)) {
+    const control = $(selector);
+    const value = prefs[key];
+    if (!control || value === undefined || value === null) continue;
+    if (control.tagName === "SELECT" && ![...control.options].some((o) => o.value === String(value))) continue;
+    control.value = String(value);
+  }
+  if (Array.isArray(prefs.aspect_ratios) && prefs.aspect_ratios.length) {
+    const boxes = [...form.querySelectorAll('input[name="aspect_ratios"]')];
+    if (boxes.some((box) => prefs.aspect_ratios.includes(box.value))) {
+      for (const box of boxes) box.checked = prefs.aspect_ratios.includes(box.value);
+    }
+  }
+  const style = prefs.caption_style && form.querySelector(`input[name="caption_style"][value="${CSS.escape(prefs.caption_style)}"]`);
+  if (style) style.checked = true;
+}
+
+function rememberOptions(options) {
+  const chosen = {};
+  for (const key of [...Object.keys(REMEMBERED_FIELDS), "aspect_ratios", "caption_style"]) {
+    chosen[key] = typeof options[key] === "number" ? Math.round(options[key]) : options[key];
+  }
+  savePreferences("shorts", chosen);
+}
+
+applyRemembered(localPreferences().shorts);
+const signedIn = authMode() === "none" ? Promise.resolve(true) : currentUser().then(Boolean);
+signedIn.then((yes) => yes && loadPreferences().then((prefs) => applyRemembered(prefs.shorts)));
 
 function showError(message) {
   formError.textContent = message || "";
@@ -87,6 +121,7 @@ async function start(event) {
     showError(err.message);
     return;
   }
+  rememberOptions(spec.options);
   const url = $("#shorts-url").value.trim();
   if (!chosenFile && !url) {
     showError("Paste a link or choose a file first.");
@@ -154,27 +189,25 @@ function jobRow(job) {
     running ? h("progress", { max: 100, value: percent, "aria-label": `Progress of ${title}` }) : null);
 }
 
+function signInToSee() {
+  list.hidden = true;
+  list.removeAttribute("aria-busy");
+  $("[data-jobs-empty]").hidden = false;
+  $("[data-jobs-empty]").textContent = "Sign in to see your shorts jobs.";
+}
+
 async function refreshJobs() {
   clearTimeout(timer);
+  if (!(await signedIn)) { signInToSee(); return; } // asking would only log a 401
   try {
-    const [shorts, transcripts] = await Promise.all([
-      api("/api/v1/jobs?type=shorts&limit=25"),
-      api("/api/v1/jobs?type=transcribe&limit=25"),
-    ]);
-    const jobs = [...shorts.items, ...transcripts.items]
-      .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    const jobs = (await api("/api/v1/jobs?type=shorts,transcribe&limit=25")).items;
     list.replaceChildren(...jobs.map(jobRow));
     list.hidden = !jobs.length;
     $("[data-jobs-empty]").hidden = jobs.length > 0;
     list.removeAttribute("aria-busy");
     if (jobs.some((job) => !isTerminal(job.status))) timer = setTimeout(refreshJobs, 2000);
   } catch (err) {
-    if (err.status === 401) {
-      list.hidden = true;
-      $("[data-jobs-empty]").hidden = false;
-      $("[data-jobs-empty]").textContent = "Sign in to see your shorts jobs.";
-      return;
-    }
+    if (err.status === 401) { signInToSee(); return; }
     notice(err.sentence, "error");
     timer = setTimeout(refreshJobs, 5000);
   }
