@@ -81,3 +81,11 @@ def test_as_many_clips_as_asked_has_no_note() -> None:
     plan = scripted_plan(0, 1)
 
     assert len(plan.clips) == 1 and plan.note is None
+
+
+def test_the_job_result_carries_the_note() -> None:
+    from clipmill.shorts.artifacts import analysis_summary
+
+    plan = scripted_plan(0, 20)
+
+    assert analysis_summary(plan.to_dict())["note"] == plan.note
