@@ -109,9 +109,11 @@ class _ProgressTracker:
             self.percent = max(self.percent, low + (high - low) * update.percent / 100.0)
         elif converting:
             self.percent = max(self.percent, DOWNLOAD_SHARE)
+        # converting: every download field null, so that no live view keeps a stale count
         fields: dict[str, object] = dict.fromkeys(_PROGRESS_FIELDS)
-        if self.stage is JobStage.DOWNLOADING:
-            fields.update({name: getattr(update, name) for name in _PROGRESS_FIELDS})
+        if self.stage is not JobStage.POSTPROCESSING:
+            fields = {n: getattr(update, n) for n in _PROGRESS_FIELDS}
+            fields = {n: v for n, v in fields.items() if v is not None}
         # a new step ("part 2 of 2", "merging") is never lost to the throttle: a long ffmpeg
         # step sends nothing after its first tick
         changed = update.message is not None and update.message != self.message
