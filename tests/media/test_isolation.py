@@ -162,7 +162,7 @@ def test_cancel_kills_ffmpeg_too(
 
     def on_progress(update: DownloadProgress) -> None:
         original(update)
-        if update.message and update.message.startswith("cutting"):
+        if update.message and update.message.startswith("Converting: cutting"):
             recorder.cancel_now()
 
     recorder.on_progress = on_progress  # type: ignore[method-assign]

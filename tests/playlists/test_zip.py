@@ -126,7 +126,7 @@ def test_zip_of_real_downloads_with_a_404_item(
         detail = client.get(f"/api/v1/jobs/{job_id}").json()
         assert (detail["counts"]["completed"], detail["counts"]["failed"]) == (3, 1)
         gone = next(i for i in detail["items"] if i["index"] == 3)
-        assert gone["status"] == "failed" and gone["error"]["code"] == "origin_error"
+        assert gone["status"] == "failed" and gone["error"]["code"] == "page_not_found"
         assert gone["files"] == []
         got = client.get(f"/api/v1/jobs/{job_id}/zip")
         with zipfile.ZipFile(io.BytesIO(got.content)) as zf:
