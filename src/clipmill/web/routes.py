@@ -40,6 +40,12 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
 
 
+def _session_cookie() -> str:
+    from clipmill.api.auth import SESSION_COOKIE  # api.auth imports this module's PAGES
+
+    return SESSION_COOKIE
+
+
 def _page(request: Request, container: Any, template: str, **context: Any) -> HTMLResponse:
     settings = container.settings
     return templates.TemplateResponse(
@@ -50,6 +56,9 @@ def _page(request: Request, container: Any, template: str, **context: Any) -> HT
             "auth_mode": settings.auth.value,
             "registration_open": settings.registration_open,
             "page": template.removesuffix(".html"),
+            # a hint only (the cookie is HttpOnly and may have expired): lets a signed-out
+            # page skip requests that could only answer 401
+            "has_session": bool(request.cookies.get(_session_cookie())),
             **context,
         },
     )

@@ -71,7 +71,26 @@ export function completeUrl(text) {
   return BARE_HOST.test(host) ? `https://${link}` : link;
 }
 
+// Paths a visitor without a session may call (signing in, registering, the server's settings).
+const OPEN_PATHS = /^\/api\/v1\/(auth\/(login|register|config)|health)\b/;
+
+/** False when accounts are on and this browser holds no session: a data request can only 401. */
+export function hasSession() {
+  const body = document.body;
+  return !body || body.dataset.authMode !== "users" || body.dataset.session !== "false";
+}
+
+function noteSession(path, ok) {
+  if (!ok || !document.body) return;
+  if (/^\/api\/v1\/auth\/(login|register)\b/.test(path)) document.body.dataset.session = "true";
+  else if (/^\/api\/v1\/auth\/logout\b/.test(path)) document.body.dataset.session = "false";
+}
+
 export async function api(path, { method = "GET", body, form, signal, headers = {} } = {}) {
+  // answered here, not by a request the console would log as a failed 401
+  if (!hasSession() && path.startsWith("/api/") && !OPEN_PATHS.test(path)) {
+    throw new ApiError(401, "unauthorized", "Sign in first.");
+  }
   const init = { method, signal, headers: { accept: "application/json", ...headers }, credentials: "same-origin" };
   if (form) init.body = form;
   else if (body !== undefined) {
@@ -85,6 +104,7 @@ export async function api(path, { method = "GET", body, form, signal, headers = 
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, "offline", "The server can't be reached. Check your connection.");
   }
+  noteSession(path, response.ok);
   if (response.status === 204) return null;
   const text = await response.text();
   let data = null;
