@@ -269,6 +269,7 @@ def analysis_summary(analysis: dict[str, Any]) -> dict[str, Any]:
     return {
         "candidate_count": analysis.get("candidate_count", 0),
         "clip_count": len(analysis.get("clips", [])),
+        "note": analysis.get("note"),  # why fewer clips than asked, when there are
         "ranked_by": analysis.get("ranked_by"),
         "keywords": analysis.get("keywords", []),
         "sentence_count": len(analysis.get("sentences", [])),

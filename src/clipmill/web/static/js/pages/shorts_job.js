@@ -100,6 +100,11 @@ function drawResults() {
   shownClips = key;
   $("[data-clips]").hidden = false;
   $("[data-clips-empty]").hidden = clips.length > 0;
+  const note = $("[data-clips-note]"); // why fewer clips than asked
+  if (note) {
+    note.textContent = (job.analysis_results && job.analysis_results.note) || "";
+    note.hidden = !note.textContent;
+  }
   const rendering = new Set([...renders.values()].map((r) => r.clipId));
   // an <article> may not take role=listitem: each card sits in a list item of its own
   $("[data-gallery]").replaceChildren(...clips.map((clip) =>

@@ -85,7 +85,8 @@ export function clipCard(jobId, clip, { rendering = false, onRenderAgain = null 
       }, r.aspect_ratio)));
   }
   const duration = clip.duration ?? (clip.end_time - clip.start_time);
-  const tags = [...(clip.tags || []), ...(clip.hashtags || [])];
+  // a hashtag that only repeats a tag ("sleep", "#sleep") is shown once
+  const tags = [...new Set([...(clip.tags || []), ...(clip.hashtags || []).filter((t) => !(clip.tags || []).includes(t.replace(/^#/, "")))])];
   return h("article.clip.card", { dataset: { clipId: clip.clip_id, revision: clip.revision ?? 0, status: clip.status || "ready" } },
     frame,
     shapes,
