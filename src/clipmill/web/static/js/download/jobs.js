@@ -1,6 +1,6 @@
 // Jobs as the download queue and the history show them: one card, errors as sentences,
 // and the ids of jobs started in this browser (the anonymous mode's per-browser history).
-import { ApiError } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { h, formatBytes, formatDuration, formatTime } from "../ui.js";
 import { filesDeleted, retentionLine } from "./retention.js";
 
@@ -93,13 +93,14 @@ export const statusLabel = (status) => STATUS[status] || status;
 function progressText(job) {
   const p = job.progress || {};
   const parts = [];
-  if (job.status === "processing") parts.push(STAGES[job.stage] || job.stage);
+  // a download's message is its step in words ("Reading the page…", "Converting: merging…")
+  if (job.status === "processing") parts.push((job.kind === "download" && job.message) || STAGES[job.stage] || job.stage);
   if (!isDone(job) && typeof p.percent === "number" && p.percent > 0) parts.push(`${Math.round(p.percent)}%`);
-  if (job.status === "processing" && p.downloaded_bytes) {
+  if (job.status === "processing" && job.stage === "downloading" && p.downloaded_bytes) {
     parts.push(p.total_bytes ? `${formatBytes(p.downloaded_bytes)} of ${formatBytes(p.total_bytes)}` : formatBytes(p.downloaded_bytes));
   }
-  if (job.status === "processing" && p.speed) parts.push(`${formatBytes(p.speed)}/s`);
-  if (job.status === "processing" && p.eta !== null && p.eta !== undefined && p.eta > 0) parts.push(`${formatDuration(p.eta)} left`);
+  if (job.status === "processing" && job.stage === "downloading" && p.speed) parts.push(`${formatBytes(p.speed)}/s`);
+  if (job.status === "processing" && job.stage === "downloading" && p.eta !== null && p.eta !== undefined && p.eta > 0) parts.push(`${formatDuration(p.eta)} left`);
   if (job.counts && PARENTS.has(job.kind)) {
     const c = job.counts;
     const total = job.items_total || c.total || 0;
@@ -127,17 +128,48 @@ export function fileLinks(job) {
   return links;
 }
 
-function itemList(job) {
+function itemRows(items) {
+  return items.map((item) => h("li", { value: item.index || undefined },
+    h("span", {}, item.title || item.url || item.id), " ",
+    h("span.badge", { "data-status": item.status }, statusLabel(item.status)),
+    item.error ? h("div.error-text", {}, sentenceFor(item.error.code, item.error.message)) : null,
+    h("div.files", {}, (item.files || []).map(fileLink).filter(Boolean)),
+  ));
+}
+
+const ITEMS_SHOWN = 200;
+
+/**
+ * A parent's items behind a disclosure. The job list carries only counts (a page of parents
+ * would otherwise carry every item), so items not in hand load from `items_url` when opened;
+ * the live card and the reloaded one look the same either way.
+ */
+function itemList(job, li) {
   const items = job.items || [];
-  if (!PARENTS.has(job.kind) || !items.length) return null;
-  return h("details.job-items", {},
-    h("summary", {}, `Items (${job.items_total || items.length})`),
-    h("ol", {}, items.map((item) => h("li", { value: item.index || undefined },
-      h("span", {}, item.title || item.url || item.id), " ",
-      h("span.badge", { "data-status": item.status }, statusLabel(item.status)),
-      item.error ? h("div.error-text", {}, sentenceFor(item.error.code, item.error.message)) : null,
-      h("div.files", {}, (item.files || []).map(fileLink).filter(Boolean)),
-    ))));
+  const total = job.items_total || (job.counts && job.counts.total) || items.length;
+  if (!PARENTS.has(job.kind) || !total) return null;
+  const list = h("ol", {}, itemRows(items));
+  const details = h("details.job-items", { "data-items": "" }, h("summary", {}, `Items (${total})`), list);
+  details.open = li.dataset.itemsOpen === "true";
+  const fill = async () => {
+    if (job.items || !job.items_url) return;
+    try {
+      const page = await api(`${job.items_url}?limit=${ITEMS_SHOWN}`);
+      job.items = page.items; // kept on the record, so the next render has them
+      list.replaceChildren(...itemRows(page.items));
+    } catch { /* the summary still says how many */ }
+  };
+  details.addEventListener("toggle", () => {
+    li.dataset.itemsOpen = String(details.open);
+    if (details.open) fill();
+  });
+  if (details.open) fill();
+  return details;
+}
+
+function deliveredNote(job) {
+  const note = job.status === "completed" && job.result && job.result.delivered && job.result.delivered.note;
+  return note ? h("p.hint", { "data-delivered": "" }, note) : null;
 }
 
 /**
@@ -169,7 +201,8 @@ export function renderJob(li, job, actions = {}) {
     job.status === "failed" && job.error ? h("p.error-text", { "data-job-error": "" }, sentenceFor(job.error.code, job.error.message)) : null,
     retentionLine(job, { onKept }),
     files.length || buttons.length ? h("div.job-actions", {}, files, buttons) : null,
-    itemList(job),
+    deliveredNote(job),
+    itemList(job, li),
   ].filter(Boolean)); // replaceChildren would write a null as "null"
   li.className = "job";
   li.dataset.jobId = job.id;
