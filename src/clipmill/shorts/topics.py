@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from clipmill.shorts.cues import STRONG_CUE, is_leadin, topic_cue
+from clipmill.shorts.segmentation import divisive_boundaries, rank_matrix, similarity_matrix
 from clipmill.shorts.sentences import Chapter, Sentence
 from clipmill.shorts.vectors import TextModel
 
@@ -256,6 +257,45 @@ def choose_boundaries(
     return sorted(chosen)
 
 
+def c99_boundaries(
+    sentences: Sequence[Sentence],
+    model: TextModel,
+    lo: int,
+    hi: int,
+    embeddings: np.ndarray | None,
+    *,
+    min_sentences: int,
+    min_seconds: float,
+) -> list[int]:
+    """Topic starts (relative to ``lo``) by ``segmentation``'s C99 over sentences [lo, hi):
+    every topic keeps ``min_sentences`` and ``min_seconds``, a lead-in keeps its payoff, and
+    an announced change ("Now let's talk about...") is a topic start wherever it fits."""
+    count = hi - lo
+    if count < 2:
+        return []
+    lexical = model.matrix[lo:hi].toarray() if model.vocabulary else np.zeros((count, 1))
+    vectors = embeddings[lo:hi] if embeddings is not None else None
+    ranks = rank_matrix(similarity_matrix(lexical, vectors))
+    starts = [s.start for s in sentences]
+    ends = [s.end for s in sentences]
+
+    def fits(first: int, stop: int) -> bool:
+        return stop - first >= min_sentences and ends[stop - 1] - starts[first] >= min_seconds
+
+    allowed = [g == 0 or not is_leadin(sentences[g - 1].text) for g in range(count)]
+    chosen = set(divisive_boundaries(ranks, allowed, fits=fits))
+    cues = cue_strengths(sentences)
+    for g in (int(i) for i in np.flatnonzero(cues >= STRONG_CUE)):
+        if g == 0 or not allowed[g] or g in chosen:
+            continue
+        around = sorted([0, *chosen, count])
+        before = max(c for c in around if c < g)
+        after = min(c for c in around if c > g)
+        if fits(before, g) and fits(g, after):
+            chosen.add(g)
+    return sorted(chosen)
+
+
 def chapter_starts(sentences: Sequence[Sentence], chapters: Iterable[Any]) -> list[int]:
     """Indexes of the first sentence of each chapter (after the first)."""
     starts: set[int] = set()
@@ -284,9 +324,11 @@ def segment_topics(
     min_seconds: float | None = None,
     threshold: float = THRESHOLD,
     embeddings: np.ndarray | None = None,
+    method: str = "tiling",
 ) -> list[Topic]:
     """Split the sentences into topics; chapters are forced boundaries. ``embeddings``: one
-    unit vector per sentence (``embeddings.embed``), shares the lexical evidence when given."""
+    unit vector per sentence (``embeddings.embed``), shares the lexical evidence when given.
+    ``method``: "c99" (``segmentation``, whole-talk similarity) or "tiling" (gap evidence)."""
     if not sentences:
         return []
     count = len(sentences)
@@ -298,11 +340,17 @@ def segment_topics(
     boundaries: list[int] = []
     for lo, hi in pairwise(edges):
         boundaries.append(lo)
-        evidence = gap_evidence(sentences, model, lo, hi, window, embeddings)
-        chosen = choose_boundaries(
-            evidence, [s.start for s in sentences[lo:hi]], [s.end for s in sentences[lo:hi]],
-            min_sentences=min_sentences, min_seconds=min_seconds, threshold=threshold,
-        )  # fmt: skip
+        if method == "c99":
+            chosen = c99_boundaries(
+                sentences[lo:hi], model, lo, hi, embeddings,
+                min_sentences=min_sentences, min_seconds=min_seconds,
+            )  # fmt: skip
+        else:
+            evidence = gap_evidence(sentences, model, lo, hi, window, embeddings)
+            chosen = choose_boundaries(
+                evidence, [s.start for s in sentences[lo:hi]], [s.end for s in sentences[lo:hi]],
+                min_sentences=min_sentences, min_seconds=min_seconds, threshold=threshold,
+            )  # fmt: skip
         boundaries.extend(lo + c for c in chosen)
     boundaries = [*sorted(set(boundaries)), count]
     topics: list[Topic] = []
