@@ -77,9 +77,6 @@ def divisive_boundaries(
     def block(a: int, b: int) -> float:
         return float(total[b, b] - total[a, b] - total[b, a] + total[a, a])
 
-    def ok(first: int, stop: int) -> bool:
-        return fits(first, stop) if fits is not None else stop > first
-
     cuts = [0, n]
     inside = block(0, n)
     area = float(n * n)
@@ -91,8 +88,6 @@ def divisive_boundaries(
             whole = block(a, b)
             for g in range(a + 1, b):
                 if allowed is not None and not allowed[g]:
-                    continue
-                if not (ok(a, g) and ok(g, b)):
                     continue
                 gain_inside = block(a, g) + block(g, b) - whole
                 gain_area = float((g - a) ** 2 + (b - g) ** 2 - (b - a) ** 2)
@@ -115,4 +110,14 @@ def divisive_boundaries(
     # typical split (mean + c * std of all the gains); past it, splits only cut up topics
     above = np.flatnonzero(gains >= limit)
     keep = int(above[-1]) + 1 if above.size else 0
-    return sorted(chosen[:keep])
+    # the minimum topic length applies after the count is chosen: constraining the search
+    # would leave fewer, larger gains and stop it early. Splits in the order C99 found them
+    # (strongest first); one that would leave a piece too short is dropped.
+    kept: list[int] = []
+    for g in chosen[:keep]:
+        around = [0, *sorted(kept), n]
+        before = max(c for c in around if c < g)
+        after = min(c for c in around if c > g)
+        if fits is None or (fits(before, g) and fits(g, after)):
+            kept.append(g)
+    return sorted(kept)

@@ -33,7 +33,12 @@ from typing import Any
 import numpy as np
 
 from clipmill.shorts.cues import STRONG_CUE, is_leadin, topic_cue
-from clipmill.shorts.segmentation import divisive_boundaries, rank_matrix, similarity_matrix
+from clipmill.shorts.segmentation import (
+    RANK_MASK,
+    divisive_boundaries,
+    rank_matrix,
+    similarity_matrix,
+)
 from clipmill.shorts.sentences import Chapter, Sentence
 from clipmill.shorts.vectors import TextModel
 
@@ -44,6 +49,7 @@ WEAK_CUE_EVIDENCE = 0.35  # "Next, ..." also starts steps inside one subject
 PAUSE_WEIGHT = 0.3
 THRESHOLD = 0.85  # evidence a gap needs to become a boundary
 MIN_TOPIC_SENTENCES = 3
+C99_MIN_SENTENCES = 3 * RANK_MASK  # enough pairs for C99's neighbourhood ranks to mean much
 CUE_FRAGMENT_WORDS = 2  # "Finally." split off its "let's talk about..." by the recogniser
 
 
@@ -324,11 +330,14 @@ def segment_topics(
     min_seconds: float | None = None,
     threshold: float = THRESHOLD,
     embeddings: np.ndarray | None = None,
-    method: str = "tiling",
+    method: str = "auto",
 ) -> list[Topic]:
     """Split the sentences into topics; chapters are forced boundaries. ``embeddings``: one
     unit vector per sentence (``embeddings.embed``), shares the lexical evidence when given.
-    ``method``: "c99" (``segmentation``, whole-talk similarity) or "tiling" (gap evidence)."""
+    ``method``: "c99" (``segmentation``, whole-talk similarity), "tiling" (gap evidence), or
+    "auto": C99 where a chapter has ``C99_MIN_SENTENCES`` sentences, tiling below (C99 ranks a
+    similarity among its 11 x 11 neighbours and always splits, so short talks need tiling's
+    threshold and cues)."""
     if not sentences:
         return []
     count = len(sentences)
@@ -340,7 +349,7 @@ def segment_topics(
     boundaries: list[int] = []
     for lo, hi in pairwise(edges):
         boundaries.append(lo)
-        if method == "c99":
+        if method == "c99" or (method == "auto" and hi - lo >= C99_MIN_SENTENCES):
             chosen = c99_boundaries(
                 sentences[lo:hi], model, lo, hi, embeddings,
                 min_sentences=min_sentences, min_seconds=min_seconds,
