@@ -91,6 +91,12 @@ def test_a_corrected_word_reaches_the_clip_captions_title_and_stored_transcript(
     assert _words(shorts_app, job_id)[word["index"]]["text"] == "Zanzibar"
     for fmt, url in after["transcript_files"].items():
         assert "Zanzibar" in _text(shorts_app, url), fmt
+    sizes = {
+        f["url"]: f["size"] for f in after["files"] if f["role"] in ("transcript", "subtitles")
+    }
+    assert len(sizes) == 4
+    for url, size in sizes.items():  # a sized ZIP declares these before reading the bytes
+        assert size == len(shorts_app.client.get(url).content), url
     assert "Zanzibar" in after["transcript"]
     assert any("Zanzibar" in s["text"] for s in after["transcript_segments"])
 

@@ -502,6 +502,14 @@ class JobLifecycle:
                     storage.delete(row.key)
                     row.expired_at = utcnow()
 
+    def resize_file(self, job_id: str, file_id: str, size: int) -> None:
+        """A stored file's bytes were replaced under the same key (a corrected transcript):
+        its record's size follows, since a sized ZIP declares it before reading the bytes."""
+        with self.store.tx() as (_session, repo):
+            for row in repo.files(job_id):
+                if row.id == file_id:
+                    row.size = size
+
     def note(self, job_id: str, message: str, data: dict[str, Any] | None = None) -> None:
         """Store and publish an event of a job without changing its state (a clip was edited)."""
         with self.store.tx() as (session, repo):

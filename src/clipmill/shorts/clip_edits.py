@@ -171,7 +171,7 @@ class ClipEditor:
         def rewrite(result: dict[str, Any]) -> dict[str, Any]:
             # inside the result's lock: two corrections never overwrite each other's transcript
             transcript, old = corrected(self.transcripts.load(job.id), index, new_text)
-            self.transcripts.save(job.id, transcript)
+            found["sizes"] = self.transcripts.save(job.id, transcript)
             clips = [PlannedClip.model_validate(c) for c in result.get("generated_clips") or []]
             touched = [
                 follow_correction(c, transcript, old, new_text) for c in clips if holds(c, old)
@@ -189,6 +189,7 @@ class ClipEditor:
             }
 
         self.lifecycle.amend_result(job.id, rewrite)
+        self.transcripts.record_sizes(job.id, found["sizes"])
         old: Word = found["old"]
         self.lifecycle.note(
             job.id, f"Word {index} corrected: {old.text!r} -> {new_text!r}.", {"index": index}

@@ -46,8 +46,9 @@ class StoredTranscript:
             raise _expired() from None
         return Transcript.from_dict(json.loads(data))
 
-    def save(self, job_id: str, transcript: Transcript) -> None:
-        """Rewrite every stored format of the transcript (same keys, same file records)."""
+    def save(self, job_id: str, transcript: Transcript) -> dict[str, int]:
+        """Rewrite every stored format of the transcript (same keys, same file records);
+        return each file's new size by file id, for `record_sizes`."""
         files = self._files(job_id)
         if "json" not in files:
             raise _expired()
@@ -57,11 +58,19 @@ class StoredTranscript:
             "srt": to_srt(transcript),
             "vtt": to_vtt(transcript),
         }
+        sizes: dict[str, int] = {}
         with tempfile.TemporaryDirectory(prefix="clipmill-transcript-") as scratch:
             for fmt, record in files.items():
                 path = Path(scratch) / f"transcript.{fmt}"
                 path.write_text(texts[fmt], encoding="utf-8")
-                self.storage.put(record.key, path, content_type=_FORMATS[fmt])
+                sizes[record.id] = self.storage.put(record.key, path, content_type=_FORMATS[fmt])
+        return sizes
+
+    def record_sizes(self, job_id: str, sizes: dict[str, int]) -> None:
+        """The file records follow the rewritten bytes (after the caller's transaction: the
+        rewrite runs inside the job's result lock, and a nested write would wait on it)."""
+        for file_id, size in sizes.items():
+            self.lifecycle.resize_file(job_id, file_id, size)
 
     def _files(self, job_id: str) -> dict[str, FileRecord]:
         """The job's live transcript files by format (the keys finalizing gave them)."""
