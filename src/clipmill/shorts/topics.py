@@ -330,7 +330,7 @@ def segment_topics(
     min_seconds: float | None = None,
     threshold: float = THRESHOLD,
     embeddings: np.ndarray | None = None,
-    method: str = "auto",
+    method: str = "tiling",
 ) -> list[Topic]:
     """Split the sentences into topics; chapters are forced boundaries. ``embeddings``: one
     unit vector per sentence (``embeddings.embed``), shares the lexical evidence when given.
