@@ -17,6 +17,7 @@ from tests.support.containers import make_settings, wait_for
 BODIES: dict[str, Any] = {
     "ClipEdit": {"title": "mine now"},
     "ClipAdd": {"start_time": 0, "end_time": 5},
+    "WordFix": {"text": "mine"},
 }
 
 
@@ -62,6 +63,7 @@ def test_another_users_job_is_not_found(
     if isinstance(body, KeyError):
         pytest.fail(f"add a minimal valid body for {body} to BODIES")
     url = path.replace("{job_id}", scene["job"]).replace("{download_id}", scene["job"])
+    url = url.replace("{index}", "0")  # an integer path parameter
     url = re.sub(r"\{[^}]+\}", "c1", url)
     response = shared_app.client.request(method, url, headers=scene["bob"], json=body)
     assert response.status_code == 404, response.text
