@@ -139,10 +139,16 @@ def _relay(
             message = None
         if message is None:
             if proc.poll() is not None:
+                # a child that sent its answer and exited after our poll timed out is not a crash
+                with contextlib.suppress(EOFError, OSError):
+                    if receiver.poll(0):
+                        message = receiver.recv()
+            if message is None and proc.poll() is not None:
                 raise WorkerCrashed(
                     f"the worker process stopped unexpectedly (exit code {proc.returncode})"
                 )
-            continue
+            if message is None:
+                continue
         kind = message[0]
         if kind == "result":
             return message[1]
