@@ -75,8 +75,11 @@ def make_container(
     clock: Clock | None = None,
     **overrides: Any,
 ) -> Container:
-    """A container on ``data_dir``; keyword arguments name seams, the rest are settings."""
-    return bootstrap(
+    """A container on ``data_dir``; keyword arguments name seams, the rest are settings.
+
+    Tests written for the local user run again under CLIPMILL_TEST_AUTH=users, where the
+    server no longer makes that user: it is made here, as `tests.support.api` does."""
+    container = bootstrap(
         make_settings(data_dir, **overrides),
         pipelines=pipelines,
         fetcher=fetcher,
@@ -86,6 +89,11 @@ def make_container(
         extractors=extractors,
         clock=clock,
     )
+    if "auth" not in overrides and os.environ.get("CLIPMILL_TEST_AUTH", "none") != "none":
+        from clipmill.bootstrap import ensure_local_user
+
+        ensure_local_user(container.sessions)
+    return container
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02) -> None:
