@@ -8,14 +8,12 @@ transcript before it; the tests are about the editor, not the pictures.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from clipmill.media.testing import FakeFetcher
@@ -27,7 +25,8 @@ from clipmill.shorts.testing import (
 )
 from clipmill.shorts.transcript import Transcript
 from tests.e2e.conftest import Served
-from tests.support.talk import DEFAULT_SCRIPT, write_wav
+from tests.support.talk import DEFAULT_SCRIPT
+from tests.support.tone_video import tone_video
 
 URL = "http://127.0.0.1:9/media/lecture.mp4"
 OPTIONS = {"min_clip_duration": 10, "clip_duration": 20, "max_clip_duration": 30, "max_clips": 4}
@@ -42,23 +41,7 @@ def lecture() -> Transcript:
 @pytest.fixture(scope="module")
 def lecture_mp4(tmp_path_factory: pytest.TempPathFactory, lecture: Transcript) -> Path:
     """A tiny video with a tone where the lecture's words are (so the planner's pauses agree)."""
-    folder = tmp_path_factory.mktemp("lecture")
-    rate = 16_000
-    samples = np.zeros(int(lecture.duration * rate) + rate, dtype=np.float32)
-    for word in lecture.words:
-        first, last = int(word.start * rate), int(word.end * rate)
-        samples[first:last] = 0.3 * np.sin(2 * np.pi * 220 * np.arange(last - first) / rate)
-    wav = folder / "lecture.wav"
-    write_wav(wav, samples)
-    path = folder / "lecture.mp4"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-y", "-loglevel", "error",
-         "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=1", "-i", str(wav),
-         "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
-         "-c:a", "aac", "-b:a", "32k", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    return tone_video(tmp_path_factory.mktemp("lecture"), lecture)
 
 
 def finished_job(

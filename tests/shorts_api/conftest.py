@@ -4,7 +4,6 @@ an app whose workers start only when the test says so, so it can subscribe first
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,7 +27,8 @@ from clipmill.shorts.transcribe import ProgressCallback
 from clipmill.shorts.transcript import Transcript
 from tests.support.api import api_client
 from tests.support.containers import make_container, wait_for
-from tests.support.talk import DEFAULT_SCRIPT, write_wav
+from tests.support.talk import DEFAULT_SCRIPT
+from tests.support.tone_video import tone_video
 
 SENTENCES = [sentence for topic in DEFAULT_SCRIPT for sentence in topic.sentences]
 
@@ -44,24 +43,7 @@ def lecture() -> Transcript:
 def lecture_mp4(tmp_path_factory: pytest.TempPathFactory, lecture: Transcript) -> Path:
     """A tiny video whose audio has a tone exactly where the lecture's words are and silence
     between them, so the planner's pause detection agrees with the (fake) transcript."""
-    folder = tmp_path_factory.mktemp("lecture")
-    rate = 16_000
-    samples = np.zeros(int(lecture.duration * rate) + rate, dtype=np.float32)
-    for word in lecture.words:
-        first, last = int(word.start * rate), int(word.end * rate)
-        t = np.arange(last - first) / rate
-        samples[first:last] = 0.3 * np.sin(2 * np.pi * 220 * t)
-    wav = folder / "lecture.wav"
-    write_wav(wav, samples)
-    path = folder / "lecture.mp4"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-y", "-loglevel", "error",
-         "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=1", "-i", str(wav),
-         "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
-         "-c:a", "aac", "-b:a", "32k", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    return tone_video(tmp_path_factory.mktemp("lecture"), lecture)
 
 
 class SlowTranscriber(FakeTranscriber):
